@@ -1,0 +1,248 @@
+"""The pluggy PluginManager and the host that calls hooks family by family.
+
+pluggy calls implementations in LIFO registration order and stops at the first error,
+so where order or isolation matters (scoring, ingress) the host calls one plugin at a
+time through ``subset_hook_caller``, in the order the YAML gives.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import pluggy
+
+from aegis import hookspecs
+from aegis._loading import LoadedPlugin
+from aegis.config import resolve_secret_refs
+from aegis.context import Context
+from aegis.errors import AegisError, ConfigError, PluginLoadError
+from aegis.lifecycle import ReloadReport, SelfTestResult
+from aegis.model import ScoreResult
+
+log = logging.getLogger("aegis")
+
+STARTUP_ORDER = ("secrets", "audit", "metrics", "scoring", "proving", "ingress")
+#: Hooks a plugin of each family must implement.
+REQUIRED_HOOKS = {
+    "ingress": ("aegis_ingress_poll", "aegis_ingress_ack"),
+    "scoring": ("aegis_scoring_score",),
+    "secrets": ("aegis_secrets_resolve", "aegis_secrets_sign", "aegis_secrets_public_key"),
+    "proving": ("aegis_proving_submit",),
+    "audit": ("aegis_audit_write", "aegis_audit_dead_letter"),
+    "metrics": ("aegis_metrics_observe",),
+}
+
+
+class AegisPluginManager(pluggy.PluginManager):
+    """Treats every ``aegis_*`` method as a hook implementation (like pytest does with
+    ``pytest_*``), so a misspelled hook name is caught by ``check_pending()`` instead of
+    being silently ignored."""
+
+    def parse_hookimpl_opts(self, plugin: object, name: str):  # type: ignore[override]
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith("aegis_") and inspect.isroutine(getattr(plugin, name, None)):
+            opts = {}
+        return opts
+
+
+def new_plugin_manager() -> AegisPluginManager:
+    pm = AegisPluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def implemented_hooks(plugin: object) -> list[str]:
+    """Hook names a plugin object (or class) implements."""
+    return sorted(n for n in dir(plugin) if n.startswith("aegis_") and callable(getattr(plugin, n)))
+
+
+class PluginHost:
+    """Owns the loaded plugin instances and calls their hooks for the kernel."""
+
+    def __init__(self, plugins: list[LoadedPlugin], context: Context):
+        self.pm = new_plugin_manager()
+        self.plugins = plugins
+        self.context = context
+        self._started: list[LoadedPlugin] = []
+        self._callers: dict[tuple[str, str], Any] = {}
+
+    # -- construction ------------------------------------------------------
+
+    def family(self, family: str) -> list[LoadedPlugin]:
+        return [p for p in self.plugins if p.family == family]
+
+    def _instantiate(self, lp: LoadedPlugin) -> None:
+        try:
+            lp.instance = lp.cls(lp.config)
+        except AegisError:
+            raise
+        except Exception as exc:
+            raise PluginLoadError(f"{lp.path} from {lp.info.distribution} {lp.info.version} failed to "
+                                  f"initialise: {type(exc).__name__}: {exc}") from exc
+        missing = [h for h in REQUIRED_HOOKS[lp.family] if not callable(getattr(lp.instance, h, None))]
+        if missing:
+            raise PluginLoadError(f"{lp.path} from {lp.info.distribution} {lp.info.version} does not "
+                                  f"implement {', '.join(missing)}")
+        try:
+            self.pm.register(lp.instance, name=lp.key)
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError(f"{lp.path} from {lp.info.distribution} {lp.info.version}: {exc}") from exc
+
+    def build(self) -> None:
+        """Construct and register the secrets plugin, resolve secret references, then the rest."""
+        secrets = self.family("secrets")
+        if len(secrets) != 1:
+            raise PluginLoadError(f"exactly one secrets plugin must be configured, got {len(secrets)}")
+        if len(self.family("proving")) > 1:
+            raise PluginLoadError("at most one proving plugin may be configured")
+        self._instantiate(secrets[0])
+        for lp in self.plugins:
+            if lp.family == "secrets":
+                continue
+            if resolved := self._resolve_refs(lp):
+                lp.config = resolved
+            self._instantiate(lp)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError(f"plugin {exc.plugin!r} implements an unknown hook: {exc}") from exc
+        for lp in self.plugins:
+            others = [p.instance for p in self.plugins if p is not lp]
+            for hook in hookspecs.hook_names():
+                self._callers[(hook, lp.key)] = self.pm.subset_hook_caller(hook, remove_plugins=others)
+
+    def _resolve_refs(self, lp: LoadedPlugin):
+        from aegis.config import secret_refs
+        if not secret_refs(lp.raw_config):
+            return None
+        self._start(self.family("secrets")[0])
+        raw = resolve_secret_refs(lp.raw_config, self.resolve_secret)
+        try:
+            return lp.cls.Config.model_validate(raw)
+        except Exception as exc:  # pydantic.ValidationError
+            from aegis.config import format_errors
+            raise ConfigError(format_errors(exc, prefix=lp.path)) from None
+
+    def call(self, hook: str, lp: LoadedPlugin, **kwargs: Any) -> Any:
+        """Call ``hook`` on one plugin only; returns its result (or list for non-firstresult)."""
+        caller = self._callers.get((hook, lp.key)) or self.pm.subset_hook_caller(
+            hook, remove_plugins=[p.instance for p in self.plugins if p is not lp])
+        return caller(context=self.context, **kwargs)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def _start(self, lp: LoadedPlugin) -> None:
+        if lp in self._started:
+            return
+        try:
+            self.call("aegis_startup", lp)
+        except AegisError:
+            raise
+        except Exception as exc:
+            raise PluginLoadError(f"{lp.path} ({lp.info.distribution} {lp.info.version}) failed to start: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+        self._started.append(lp)
+
+    def startup(self) -> None:
+        for family in STARTUP_ORDER:
+            for lp in self.family(family):
+                self._start(lp)
+
+    def shutdown(self) -> None:
+        for lp in reversed(self._started):
+            try:
+                self.call("aegis_shutdown", lp)
+            except Exception:
+                log.exception("%s failed to shut down cleanly", lp.path)
+        self._started.clear()
+
+    def reload(self) -> list[ReloadReport]:
+        reports: list[ReloadReport] = []
+        for lp in self.plugins:
+            try:
+                reports += [r for r in self.call("aegis_reload", lp) if r is not None]
+            except Exception as exc:
+                reports.append(ReloadReport(plugin=lp.path, artefact="?", ok=False, error=f"{exc}"))
+        return reports
+
+    def self_test(self) -> list[SelfTestResult]:
+        results: list[SelfTestResult] = []
+        for lp in self.plugins:
+            try:
+                for r in self.call("aegis_self_test", lp):
+                    results += r or []
+            except Exception as exc:
+                results.append(SelfTestResult(plugin=lp.path, check="self-test", ok=False,
+                                              detail=f"{type(exc).__name__}: {exc}"))
+        return results
+
+    # -- secrets -----------------------------------------------------------
+
+    def _secrets(self) -> LoadedPlugin:
+        return self.family("secrets")[0]
+
+    def resolve_secret(self, name: str) -> str:
+        return self.call("aegis_secrets_resolve", self._secrets(), name=name)
+
+    def sign(self, data: bytes, key: str) -> bytes:
+        return self.call("aegis_secrets_sign", self._secrets(), data=data, key=key)
+
+    def public_key(self, key: str) -> bytes:
+        return self.call("aegis_secrets_public_key", self._secrets(), key=key)
+
+    # -- scoring, audit, ingress, metrics, proving -------------------------
+
+    def score(self, batch) -> list[tuple[str, ScoreResult | BaseException]]:
+        """Each scoring plugin's result in YAML order; a raising plugin yields its exception."""
+        out: list[tuple[str, ScoreResult | BaseException]] = []
+        for lp in self.family("scoring"):
+            try:
+                results = self.call("aegis_scoring_score", lp, batch=batch)
+                result = results[0] if isinstance(results, list) else results
+                if not isinstance(result, ScoreResult):
+                    raise TypeError(f"aegis_scoring_score returned {type(result).__name__}, not ScoreResult")
+                out.append((lp.path, result))
+            except Exception as exc:  # fail closed: the kernel turns this into INVESTIGATE
+                log.error("scoring plugin %s failed on a batch of %d: %s: %s", lp.path, batch.n,
+                          type(exc).__name__, exc)
+                out.append((lp.path, exc))
+        return out
+
+    def audit_write(self, decisions) -> None:
+        for lp in self.family("audit"):
+            self.call("aegis_audit_write", lp, decisions=decisions)
+
+    def dead_letter(self, rejects: Sequence) -> None:
+        for lp in self.family("audit"):
+            self.call("aegis_audit_dead_letter", lp, rejects=rejects)
+
+    def lookup(self, uetr: str) -> dict | None:
+        for lp in self.family("audit"):
+            results = self.call("aegis_audit_lookup", lp, uetr=uetr)
+            found = results if isinstance(results, dict) else next((r for r in results or [] if r), None)
+            if found:
+                return found
+        return None
+
+    def poll(self, lp: LoadedPlugin, max_records: int):
+        return self.call("aegis_ingress_poll", lp, max_records=max_records)
+
+    def ack(self, lp: LoadedPlugin, batch, decisions, rejects) -> None:
+        self.call("aegis_ingress_ack", lp, batch=batch, decisions=decisions, rejects=rejects)
+
+    def observe(self, stats) -> None:
+        for lp in self.family("metrics"):
+            try:
+                self.call("aegis_metrics_observe", lp, stats=stats)
+            except Exception:
+                log.exception("metrics plugin %s failed", lp.path)
+
+    def submit_proofs(self, decisions) -> None:
+        for lp in self.family("proving"):
+            try:
+                self.call("aegis_proving_submit", lp, decisions=decisions)
+            except Exception:
+                log.exception("proving plugin %s failed to queue proofs", lp.path)

@@ -1,0 +1,217 @@
+"""The ``aegis`` command: run, plugins, config check, self-test."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from aegis import __version__
+from aegis._loading import installed_plugins, load_plugin_class
+from aegis._manager import implemented_hooks
+from aegis.config import load_outline
+from aegis.deployment import check, configure_logging, started
+from aegis.errors import AegisError
+from aegis.hookspecs import FAMILIES
+from aegis.pipeline import Pipeline, RunSummary
+
+out = Console()
+err = Console(stderr=True)
+DEFAULT_CONFIG = "demo.yaml"
+
+
+def default_config_path() -> Path:
+    """The embedded default deployment (file ingress → rules → JSONL audit)."""
+    return Path(str(resources.files("aegis.defaults").joinpath(DEFAULT_CONFIG)))
+
+
+def _fail(exc: AegisError) -> None:
+    err.print(str(exc), style="bold red", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(exc.exit_code)
+
+
+class AegisGroup(click.Group):
+    """Turns every :class:`AegisError` into its message and exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AegisError as exc:
+            _fail(exc)
+
+
+@click.group(cls=AegisGroup)
+@click.version_option(__version__, prog_name="aegis")
+def main() -> None:
+    """Aegis: real-time transaction screening (CLEAR / INVESTIGATE / BLOCK with audit)."""
+
+
+# -- run -----------------------------------------------------------------------
+
+
+def _summary_table(summary: RunSummary) -> Table:
+    s = summary.as_dict()
+    table = Table(title="Aegis run summary", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    total = max(s["transactions"], 1)
+    rows = [
+        ("transactions screened", f"{s['transactions']:,}"),
+        ("rejected to dead letter", f"{s['rejects']:,}"),
+        ("CLEAR", f"{s['clear']:,} ({s['clear'] / total:.2%})"),
+        ("INVESTIGATE", f"{s['investigate']:,} ({s['investigate'] / total:.2%})"),
+        ("BLOCK", f"{s['block']:,} ({s['block'] / total:.2%})"),
+        ("screening errors (fail-closed)", f"{s['screening_errors']:,}"),
+        ("batches", f"{s['batches']:,}"),
+        ("elapsed", f"{s['seconds']:.2f} s"),
+        ("throughput", f"{s['tps']:,.0f} TPS"),
+        ("batch latency p50 / p99", f"{s['batch_latency_p50_ms']:.2f} / {s['batch_latency_p99_ms']:.2f} ms"),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    return table
+
+
+@main.command()
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="deployment YAML (default: the embedded demo deployment)")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON line")
+@click.option("--no-progress", is_flag=True, help="no progress bar")
+def run(config_path: Path | None, as_json: bool, no_progress: bool) -> None:
+    """Screen transactions from the configured sources until they end or SIGTERM/SIGINT."""
+    path = config_path or default_config_path()
+    config = load_outline(path)
+    configure_logging(config.log_level)
+    with started(config, source=str(path)) as host:
+        pipeline = Pipeline(host, config)
+        stops = {"n": 0}
+
+        def on_signal(signum, _frame):
+            stops["n"] += 1
+            if stops["n"] > 1:
+                err.print("second signal: exiting without draining (unacknowledged input will be re-read)")
+                sys.exit(130)
+            err.print(f"{signal.Signals(signum).name}: stopping intake, draining and acknowledging")
+            pipeline.stop()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        show = not no_progress and err.is_terminal
+        progress = Progress(TextColumn("screening"), BarColumn(), TaskProgressColumn(),
+                            TextColumn("{task.fields[tx]:,} tx"), TimeElapsedColumn(), console=err,
+                            disable=not show)
+        task = progress.add_task("run", total=None, tx=0)
+        last_line = [time.monotonic()]
+
+        def on_batch(raw, summary):
+            if raw.progress:
+                done, total = raw.progress
+                progress.update(task, completed=done, total=total, tx=summary.transactions)
+            if not show and time.monotonic() - last_line[0] > 5:
+                last_line[0] = time.monotonic()
+                err.print(f"screened {summary.transactions:,} transactions ({summary.rejects:,} rejected)")
+
+        with progress:
+            summary = pipeline.run(on_batch)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict()))
+    else:
+        out.print(_summary_table(summary))
+
+
+# -- plugins ---------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--config", "schema_of", metavar="NAME", help="print this plugin's config schema ([family/]name)")
+@click.option("-c", "--deployment", "deployment", type=click.Path(dir_okay=False, path_type=Path),
+              help="mark the plugins this deployment YAML enables")
+@click.option("--hooks/--no-hooks", default=True, help="import each plugin to list the hooks it implements")
+def plugins(schema_of: str | None, deployment: Path | None, hooks: bool) -> None:
+    """List installed plugins: family, name, distribution, version, enabled, hooks."""
+    if schema_of:
+        family, _, name = schema_of.rpartition("/")
+        matches = [p for p in installed_plugins() if p.name == name and (not family or p.family == family)]
+        if not matches:
+            raise click.ClickException(f"no installed plugin named {schema_of!r}; see `aegis plugins`")
+        if len(matches) > 1:
+            raise click.ClickException(f"{name!r} exists in several families; say which: "
+                                       + ", ".join(f"{m.family}/{m.name}" for m in matches))
+        cls, _ = load_plugin_class(matches[0].family, matches[0].name)
+        click.echo(json.dumps(cls.Config.model_json_schema(), indent=2))
+        return
+    enabled: set[tuple[str, str]] = set()
+    if deployment:
+        config = load_outline(deployment)
+        enabled = {(f, r.plugin) for f, _, r in config.plugin_refs()}
+    table = Table(title="Installed Aegis plugins")
+    for col in ("family", "name", "distribution", "version", "enabled", "hooks"):
+        table.add_column(col)
+    for p in installed_plugins():
+        hook_list = ""
+        if hooks:
+            try:
+                cls, _ = load_plugin_class(p.family, p.name)
+                hook_list = " ".join(h.removeprefix("aegis_") for h in implemented_hooks(cls))
+            except AegisError as exc:
+                hook_list = f"[red]broken: {exc}[/]"
+        table.add_row(p.family, p.name, p.distribution, p.version,
+                      ("yes" if (p.family, p.name) in enabled else "no") if deployment else "-", hook_list)
+    out.print(table)
+    missing = [f for f in FAMILIES if not installed_plugins(f)]
+    if missing:
+        out.print(f"families with no installed plugin: {', '.join(missing)}")
+
+
+# -- config ------------------------------------------------------------------------
+
+
+@main.group()
+def config() -> None:
+    """Validate deployment files."""
+
+
+@config.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def config_check(path: Path) -> None:
+    """Validate PATH: the outline, every named plugin installed, every plugin section."""
+    cfg = check(path)
+    names = ", ".join(f"{f}:{r.plugin}" for f, _, r in cfg.plugin_refs())
+    click.echo(f"{path}: OK ({names}; security_mode={cfg.security_mode})")
+
+
+# -- self-test ---------------------------------------------------------------------
+
+
+@main.command("self-test")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+def self_test(config_path: Path | None) -> None:
+    """Start the deployment's plugins and run each one's self-test (exit 1 on any failure)."""
+    path = config_path or default_config_path()
+    cfg = load_outline(path)
+    configure_logging(cfg.log_level)
+    with started(cfg, source=str(path)) as host:
+        results = host.self_test()
+    table = Table(title="Aegis self-test")
+    for col in ("plugin", "check", "result", "detail"):
+        table.add_column(col)
+    for r in results:
+        table.add_row(r.plugin, r.check, "[green]ok[/]" if r.ok else "[red]FAILED[/]", r.detail)
+    out.print(table)
+    failed = [r for r in results if not r.ok]
+    if failed or not results:
+        err.print(f"self-test failed: {len(failed)} of {len(results)} checks")
+        sys.exit(1)
+    out.print(f"self-test passed: {len(results)} checks")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,191 @@
+"""The decision rule: factor scores → risk, decision, reason code and explanation.
+
+risk = min(1, Σ weight(f) · score(f)) over every factor every scoring plugin returned.
+``risk ≥ block_at`` blocks, ``risk ≥ investigate_at`` investigates, a factor's hard block
+(e.g. a sanctions match at or above its own threshold) blocks whatever the risk. The reason
+code is that of the largest contribution (of the hard-blocking factor when there is one).
+A scoring plugin that failed makes its batch at least INVESTIGATE with
+``RC_SCREENING_ERROR``: an error never becomes CLEAR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from aegis.model import RC_CLEAR, RC_SCREENING_ERROR, Batch, Decision, ScoreResult, utc_now
+
+DECISION_NAMES = ("CLEAR", "INVESTIGATE", "BLOCK")
+#: Version keys that get a top-level field in every record (the operator guide's export fields).
+TOP_LEVEL_VERSIONS = ("model_version_hash", "rules_version", "sanctions_list_version")
+
+
+class DecisionConfig(BaseModel):
+    """Thresholds and factor weights (YAML section ``decision``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    investigate_at: float = Field(0.5, ge=0, le=1, description="risk at or above which a payment is investigated")
+    block_at: float = Field(0.8, ge=0, le=1, description="risk at or above which a payment is blocked")
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"VELOCITY": 0.35, "AMOUNT": 0.35, "GEO": 0.5, "BEHAVIOUR": 0.5,
+                                 "SANCTIONS": 1.0},
+        description="factor name → weight of its score in the risk",
+    )
+    default_weight: float = Field(0.5, ge=0, description="weight of a factor not listed in `weights`")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DecisionConfig:
+        if self.investigate_at > self.block_at:
+            raise ValueError(f"investigate_at ({self.investigate_at}) must be <= block_at ({self.block_at})")
+        return self
+
+    def weight(self, factor: str) -> float:
+        return self.weights.get(factor, self.default_weight)
+
+
+@dataclass
+class Decisions:
+    """Decisions of one batch, as columns, with each record's canonical JSON on demand."""
+
+    batch: Batch
+    risk: np.ndarray
+    decision: np.ndarray  # int8 values of :class:`Decision`
+    reason_code: list[str]
+    factor_names: list[str]
+    scores: np.ndarray  # (n, factors)
+    contributions: np.ndarray  # (n, factors)
+    details: dict[str, list[str | None]]
+    error_mask: np.ndarray
+    errors: list[str]
+    versions: dict[str, str]
+    thresholds: dict[str, float]
+    timestamp: str
+    _lines: list[bytes] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.risk)
+
+    @property
+    def uetr(self) -> list[str]:
+        return self.batch.uetr
+
+    def counts(self) -> tuple[int, int, int]:
+        """Number of CLEAR, INVESTIGATE and BLOCK decisions."""
+        c = np.bincount(self.decision, minlength=3)
+        return int(c[0]), int(c[1]), int(c[2])
+
+    def record(self, i: int) -> dict:
+        """Record ``i`` as a mapping (the transaction as parsed JSON)."""
+        return orjson.loads(self.lines()[i])
+
+    def lines(self) -> list[bytes]:
+        """Canonical JSON of every record (no trailing newline), computed once per batch."""
+        if self._lines is None:
+            self._lines = self._render()
+        return self._lines
+
+    def _render(self) -> list[bytes]:
+        names = self.factor_names
+        common = {k: v for k, v in self.versions.items() if k in TOP_LEVEL_VERSIONS}
+        other_versions = {k: v for k, v in self.versions.items() if k not in TOP_LEVEL_VERSIONS}
+        canonical = self.batch.canonical_json()
+        contributions = np.round(self.contributions, 6).tolist()
+        scores = np.round(self.scores, 6).tolist()
+        risk = np.round(self.risk, 6).tolist()
+        decision = self.decision.tolist()
+        details = [(f, d) for f, d in self.details.items()]
+        errors_all = self.errors
+        dumps = orjson.dumps
+        fragment = orjson.Fragment
+        out = []
+        for i, uetr in enumerate(self.batch.uetr):
+            explanation = {f: d[i] for f, d in details if d[i]}
+            out.append(dumps({
+                "uetr": uetr,
+                "decision": DECISION_NAMES[decision[i]],
+                "reason_code": self.reason_code[i],
+                "risk_score": risk[i],
+                "risk_factors": dict(zip(names, contributions[i], strict=False)),
+                "factor_scores": dict(zip(names, scores[i], strict=False)),
+                "explanation": explanation,
+                "errors": errors_all if self.error_mask[i] else [],
+                "timestamp": self.timestamp,
+                **common,
+                "versions": other_versions,
+                "thresholds": self.thresholds,
+                "origin": self.batch.origins[i],
+                "transaction": fragment(canonical[i]),
+            }))
+        return out
+
+
+def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseException]],
+           config: DecisionConfig) -> Decisions:
+    """Combine the scoring plugins' results (in YAML order) into the batch's decisions.
+
+    ``results`` pairs each plugin's name with its :class:`ScoreResult`, or with the exception
+    it raised; a failed plugin sends the whole batch to at least INVESTIGATE.
+    """
+    n = batch.n
+    names: list[str] = []
+    columns: list[np.ndarray] = []
+    reasons: list[str] = []
+    hard = np.zeros(n, dtype=bool)
+    hard_factor = np.full(n, -1, dtype=np.int64)
+    details: dict[str, list[str | None]] = {}
+    versions: dict[str, str] = {}
+    errors: list[str] = []
+    for plugin, result in results:
+        if isinstance(result, BaseException):
+            errors.append(f"{plugin}: {type(result).__name__}: {result}")
+            continue
+        versions.update(result.versions)
+        for factor, fs in result.factors.items():
+            scores = np.asarray(fs.scores, dtype=np.float64)
+            if scores.shape != (n,):
+                errors.append(f"{plugin}: factor {factor} returned {scores.shape} scores for {n} transactions")
+                continue
+            if not np.all(np.isfinite(scores)):
+                errors.append(f"{plugin}: factor {factor} returned non-finite scores")
+                continue
+            index = len(names)
+            names.append(factor)
+            columns.append(np.clip(scores, 0.0, 1.0))
+            reasons.append(fs.reason_code)
+            if fs.details is not None:
+                details[factor] = list(fs.details)
+            if fs.hard_block is not None:
+                blocked = np.asarray(fs.hard_block, dtype=bool) & ~hard
+                hard_factor[blocked] = index
+                hard |= blocked
+    scores = np.column_stack(columns) if columns else np.zeros((n, 0))
+    weights = np.array([config.weight(f) for f in names], dtype=np.float64)
+    contributions = scores * weights
+    risk = np.minimum(contributions.sum(axis=1), 1.0) if names else np.zeros(n)
+    decision = np.where(risk >= config.block_at, Decision.BLOCK,
+                        np.where(risk >= config.investigate_at, Decision.INVESTIGATE, Decision.CLEAR))
+    decision = np.where(hard, Decision.BLOCK, decision).astype(np.int8)
+    error_mask = np.full(n, bool(errors))
+    if errors:
+        decision = np.maximum(decision, Decision.INVESTIGATE).astype(np.int8)
+
+    top = contributions.argmax(axis=1) if names else np.zeros(n, dtype=np.int64)
+    top = np.where(hard_factor >= 0, hard_factor, top)
+    reason_code = [
+        RC_CLEAR if d == Decision.CLEAR
+        else RC_SCREENING_ERROR if (e and not h)
+        else reasons[t] if names else RC_SCREENING_ERROR
+        for d, t, e, h in zip(decision.tolist(), top.tolist(), error_mask.tolist(), hard.tolist(), strict=False)
+    ]
+    return Decisions(
+        batch=batch, risk=risk, decision=decision, reason_code=reason_code, factor_names=names,
+        scores=scores, contributions=contributions, details=details, error_mask=error_mask, errors=errors,
+        versions=versions,
+        thresholds={"investigate_at": config.investigate_at, "block_at": config.block_at},
+        timestamp=utc_now().isoformat(timespec="microseconds").replace("+00:00", "Z"),
+    )

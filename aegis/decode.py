@@ -1,0 +1,94 @@
+"""Decoding of raw ingress records into a validated :class:`~aegis.model.Batch`.
+
+The whole batch is validated in one pydantic-core call; when some records are bad the
+errors carry their index, so those are rejected with their reasons and the rest are
+kept. Nothing is dropped silently: every input record ends up in the batch or in the
+returned rejects.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import orjson
+from pydantic import ValidationError
+
+from aegis.model import TRANSACTION, TRANSACTIONS, AccountIndex, Batch, RawBatch, Reject, Transaction
+
+
+def _reason(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for e in errors:
+        loc = ".".join(str(p) for p in e["loc"]) or "(record)"
+        parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def _payload_bytes(payload: Any) -> bytes:
+    return payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str)
+
+
+def _validate_one(payload: Any) -> Transaction | str:
+    try:
+        if isinstance(payload, (bytes, str)):
+            return TRANSACTION.validate_json(payload)
+        return TRANSACTION.validate_python(payload)
+    except ValidationError as exc:
+        return _reason(exc.errors(include_url=False))
+
+
+def _validate_many(payloads: list[Any]) -> list[Transaction | str]:
+    """One result per payload: the transaction, or the reason it was rejected."""
+    if not payloads:
+        return []
+    as_json = all(isinstance(p, bytes) for p in payloads)
+    try:
+        if as_json:
+            txs = TRANSACTIONS.validate_json(b"[" + b",".join(payloads) + b"]")
+        else:
+            txs = TRANSACTIONS.validate_python(payloads)
+        return list(txs)
+    except ValidationError as exc:
+        by_index: dict[int, list[dict]] = defaultdict(list)
+        for e in exc.errors(include_url=False):
+            loc = e["loc"]
+            if not loc or not isinstance(loc[0], int):
+                # Not attributable to one record (e.g. a JSON syntax error): go one by one.
+                return [_validate_one(p) for p in payloads]
+            by_index[loc[0]].append({**e, "loc": loc[1:]})
+    good = [i for i in range(len(payloads)) if i not in by_index]
+    kept = _validate_many([payloads[i] for i in good]) if good else []
+    out: list[Transaction | str] = [""] * len(payloads)
+    for i, errs in by_index.items():
+        out[i] = _reason(errs)
+    for i, result in zip(good, kept, strict=False):
+        out[i] = result
+    return out
+
+
+def decode(raw: RawBatch, accounts: AccountIndex) -> tuple[Batch | None, list[Reject]]:
+    """Validate ``raw`` into a batch plus the rejects (with the ingress's own rejects first)."""
+    results = _validate_many(raw.payloads)
+    rejects = list(raw.rejects)
+    keep: list[int] = []
+    txs: list[Transaction] = []
+    for i, result in enumerate(results):
+        if isinstance(result, str):
+            payload = raw.payloads[i]
+            uetr = payload.get("uetr") if isinstance(payload, dict) else None
+            rejects.append(Reject(origin=raw.origins[i], reason=result, payload=_payload_bytes(payload),
+                                  uetr=str(uetr) if uetr else None))
+        else:
+            keep.append(i)
+            txs.append(result)
+    if not txs:
+        return None, rejects
+    if len(keep) == len(results):
+        origins = raw.origins
+        labels = {k: np.asarray(v) for k, v in raw.labels.items()}
+    else:
+        origins = [raw.origins[i] for i in keep]
+        labels = {k: np.asarray([v[i] for i in keep]) for k, v in raw.labels.items()}
+    return Batch.from_transactions(txs, accounts, origins=origins, labels=labels), rejects

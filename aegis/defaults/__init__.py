@@ -1,0 +1,1 @@
+"""Embedded default deployments (``aegis run`` without ``-c``)."""

@@ -1,0 +1,287 @@
+"""The Aegis plugin API: every hook, grouped by family.
+
+A plugin is a class published under an entry point in group ``aegis.<family>``
+(``aegis.ingress``, ``aegis.scoring``, ``aegis.secrets``, ``aegis.proving``,
+``aegis.audit``, ``aegis.metrics``). It carries a pydantic ``Config`` model
+(``extra="forbid"``); the kernel validates the plugin's YAML section with it and
+constructs the plugin as ``Plugin(config)``. The instance is registered with
+pluggy and implements some of the hooks below, marked with :data:`hookimpl`.
+
+Rules every hook follows:
+
+* Names are ``aegis_<family>_<verb>`` (lifecycle hooks: ``aegis_<verb>``).
+* Arguments are keyword arguments plus one frozen :class:`aegis.context.Context`;
+  an implementation may accept any subset of them (pluggy passes only what it names).
+* Hooks are called once per *batch*, never per transaction.
+* Where order matters (scoring) the kernel calls plugins in YAML order itself.
+* Hooks are only ever extended: a new argument is added, an old one is deprecated
+  with a warning for a release before it goes.
+
+The docstrings below are the reference; ``docs/plugin-hooks.md`` mirrors them and
+a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from aegis.context import Context
+    from aegis.decide import Decisions
+    from aegis.lifecycle import ReloadReport, SelfTestResult
+    from aegis.model import Batch, RawBatch, Reject, ScoreResult
+    from aegis.stats import BatchStats
+
+PROJECT = "aegis"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+# --------------------------------------------------------------------------
+# Lifecycle (every family)
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def aegis_startup(context: Context) -> None:
+    """Open resources (files, sockets, sessions) before the first batch.
+
+    Called once, in family order secrets → audit → metrics → scoring → proving →
+    ingress, so a plugin can sign or audit through the families started before it.
+    Raising aborts startup with the plugin's name in the error.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    """
+
+
+@hookspec
+def aegis_shutdown(context: Context) -> None:
+    """Flush and close resources after the last batch was acknowledged.
+
+    Called once, in reverse startup order, also after a failed run. Must not raise
+    for resources that were never opened.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    """
+
+
+@hookspec
+def aegis_reload(context: Context) -> ReloadReport | None:
+    """Check whether the plugin's files (weights, lists, rule tables) changed and swap them.
+
+    Called between batches (at most once per ``pipeline.reload_interval`` seconds) and on
+    SIGHUP. Swap atomically: a batch sees the old or the new version, never a mix. A file
+    that fails validation is refused and the old version stays active; report that with
+    ``ReloadReport(ok=False, ...)`` rather than raising.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :returns: a :class:`~aegis.lifecycle.ReloadReport` when something was (or failed to be)
+        reloaded, ``None`` when nothing changed.
+    """
+
+
+@hookspec
+def aegis_self_test(context: Context) -> list[SelfTestResult] | None:
+    """Prove the plugin works with its configuration, without touching production data.
+
+    ``aegis self-test`` calls it after startup. Return one
+    :class:`~aegis.lifecycle.SelfTestResult` per check (e.g. "token reachable",
+    "sign/verify round trip", "sink writable").
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    """
+
+
+# --------------------------------------------------------------------------
+# Ingress (aegis.ingress): one or more sources
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def aegis_ingress_poll(context: Context, max_records: int) -> RawBatch | None:
+    """Return the next batch of undecoded records, or ``None`` when none is ready yet.
+
+    Called by the kernel's intake thread on one ingress plugin at a time. Must not block
+    longer than about 100 ms so shutdown stays prompt. A finite source sets
+    ``RawBatch.final`` on its last batch (which may be empty).
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param max_records: the most records the batch may hold (``pipeline.batch_size``).
+    """
+
+
+@hookspec(firstresult=True)
+def aegis_ingress_ack(context: Context, batch: RawBatch, decisions: Decisions | None,
+                      rejects: Sequence[Reject]) -> None:
+    """Acknowledge a batch whose audit records and dead letters are durable.
+
+    Called exactly once per polled batch, in poll order, only after every audit sink
+    returned from :func:`aegis_audit_write` and :func:`aegis_audit_dead_letter`. This is
+    where a file source advances its resume position, a socket source replies, a Kafka
+    source commits offsets.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param batch: the batch as returned by :func:`aegis_ingress_poll`.
+    :param decisions: the batch's decisions (``None`` when every record was rejected).
+    :param rejects: the batch's rejected records, with reasons.
+    """
+
+
+# --------------------------------------------------------------------------
+# Scoring (aegis.scoring): many, called in YAML order
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def aegis_scoring_score(context: Context, batch: Batch) -> ScoreResult:
+    """Score every transaction of ``batch`` and return named factor scores in [0, 1].
+
+    Work on the batch's numpy columns (numba), never loop in Python per transaction.
+    Per-account state (velocity windows, histories) is the plugin's own and must stay
+    bounded. Raising marks the whole batch INVESTIGATE / ``RC_SCREENING_ERROR``: the
+    kernel never turns an error into CLEAR.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param batch: the validated :class:`~aegis.model.Batch`.
+    :returns: a :class:`~aegis.model.ScoreResult`: factor name → scores, reason code,
+        optional per-transaction details and hard blocks, and the versions (hashes of
+        weights, rule tables, list versions) that produced them.
+    """
+
+
+# --------------------------------------------------------------------------
+# Secrets (aegis.secrets): exactly one
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def aegis_secrets_resolve(context: Context, name: str) -> str:
+    """Return the secret called ``name`` (API keys, passwords referenced as ``{"$secret": name}``).
+
+    Raise :class:`aegis.errors.SecretNotFound` naming the backend and where it looked
+    when there is no such secret; raise :class:`aegis.errors.SecurityViolation` when the
+    security mode forbids the backend.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param name: the secret's name.
+    """
+
+
+@hookspec(firstresult=True)
+def aegis_secrets_sign(context: Context, data: bytes, key: str) -> bytes:
+    """Sign ``data`` with the signing key called ``key``; return the signature.
+
+    Used for audit checkpoints, timestamp signatures and verification-key signatures.
+    The signature must verify with :func:`aegis.signing.verify` against the PEM from
+    :func:`aegis_secrets_public_key`.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param data: the bytes to sign (the plugin hashes them as its algorithm requires).
+    :param key: the signing key's name (e.g. ``audit``).
+    """
+
+
+@hookspec(firstresult=True)
+def aegis_secrets_public_key(context: Context, key: str) -> bytes:
+    """Return the public half of signing key ``key`` as PEM (SubjectPublicKeyInfo).
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param key: the signing key's name.
+    """
+
+
+# --------------------------------------------------------------------------
+# Proving (aegis.proving): zero or one
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def aegis_proving_submit(context: Context, decisions: Decisions) -> int:
+    """Queue proofs for the batch's BLOCK and INVESTIGATE decisions, off the hot path.
+
+    Must return at once; proving runs in the plugin's own workers. When its bounded
+    queue is full the plugin drops the request and counts it.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param decisions: the batch's decisions (durably audited already).
+    :returns: how many proof requests were queued.
+    """
+
+
+@hookspec(firstresult=True)
+def aegis_proving_verify(context: Context, proof: dict, public_inputs: list) -> bool:
+    """Verify one proof against the plugin's verification key.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param proof: the proof in snarkjs JSON form.
+    :param public_inputs: its public inputs (decimal strings).
+    """
+
+
+# --------------------------------------------------------------------------
+# Audit (aegis.audit): one or more sinks
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def aegis_audit_write(context: Context, decisions: Decisions) -> None:
+    """Write the batch's decision records; return only when they are durable.
+
+    Durable means they survive a crash of the process (and, under the default fsync
+    policy, of the machine). Writing is idempotent on UETR: a record whose UETR the sink
+    already holds is not written again. Raising fails the batch: it is not acknowledged
+    and the run stops, so nothing is acknowledged that was not recorded.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param decisions: the batch's :class:`~aegis.decide.Decisions`; ``decisions.lines()``
+        gives each record's canonical JSON.
+    """
+
+
+@hookspec
+def aegis_audit_dead_letter(context: Context, rejects: Sequence[Reject]) -> None:
+    """Durably record input that was rejected, with its reason and original bytes.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param rejects: the rejected records (:class:`~aegis.model.Reject`).
+    """
+
+
+@hookspec(firstresult=True)
+def aegis_audit_lookup(context: Context, uetr: str) -> dict | None:
+    """Return the stored decision record for ``uetr`` as a mapping, or ``None``.
+
+    Used by regulatory export and the dashboard. The first sink that knows the UETR answers.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param uetr: the transaction's UETR (lower-case UUID string).
+    """
+
+
+# --------------------------------------------------------------------------
+# Metrics (aegis.metrics): zero or more
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def aegis_metrics_observe(context: Context, stats: BatchStats) -> None:
+    """Record one batch's figures: counts by decision, rejects, drops, queue fill, latency.
+
+    Called after the batch was acknowledged; must be cheap (no I/O on the hot path).
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param stats: the batch's :class:`~aegis.stats.BatchStats`.
+    """
+
+
+#: Hook name → family, for loading checks and docs.
+FAMILIES = ("ingress", "scoring", "secrets", "proving", "audit", "metrics")
+LIFECYCLE_HOOKS = ("aegis_startup", "aegis_shutdown", "aegis_reload", "aegis_self_test")
+
+
+def hook_names() -> list[str]:
+    """Every hook defined in this module, in definition order."""
+    return [name for name, value in globals().items()
+            if name.startswith("aegis_") and callable(value)]

@@ -1,0 +1,301 @@
+"""The data Aegis screens and decides: the external transaction contract,
+the columnar batch that scoring plugins work on, and the decision record.
+
+``Transaction`` is the contract with the bank: every field is validated and a
+bad one is rejected with a precise reason. Inside the pipeline transactions
+travel as a ``Batch`` (struct of numpy arrays), so scoring never loops in
+Python per transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pycountry
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+)
+from stdnum import iban as _iban
+
+ISO_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+ISO_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}  # XK: Kosovo, user-assigned
+#: ISO 4217 currencies whose minor unit is not 1/100.
+_MINOR_EXPONENT = {"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+                   "PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+                   "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3}
+_BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
+
+
+def _currency(value: str) -> str:
+    if value not in ISO_CURRENCIES:
+        raise ValueError(f"not an ISO 4217 currency code: {value!r}")
+    return value
+
+
+def _country(value: str) -> str:
+    if value not in ISO_COUNTRIES:
+        raise ValueError(f"not an ISO 3166-1 alpha-2 country code: {value!r}")
+    return value
+
+
+def _bic(value: str) -> str:
+    if not _BIC.match(value):
+        raise ValueError(f"not a BIC (ISO 9362): {value!r}")
+    if value[4:6] not in ISO_COUNTRIES:
+        raise ValueError(f"BIC {value!r} has unknown country {value[4:6]!r}")
+    return value
+
+
+def _account(value: str) -> str:
+    """An account is an IBAN (checked) or an opaque account id."""
+    compact = value.replace(" ", "")
+    if _IBAN_SHAPE.match(compact) and compact[:2] in ISO_COUNTRIES:
+        if not _iban.is_valid(compact):
+            raise ValueError(f"invalid IBAN (checksum or national format): {value!r}")
+        return compact
+    return value
+
+
+CurrencyCode = Annotated[str, AfterValidator(_currency)]
+CountryCode = Annotated[str, AfterValidator(_country)]
+
+
+class Party(BaseModel):
+    """Debtor or creditor of a payment (ISO 20022 ``Dbtr``/``Cdtr`` with account and agent)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: Annotated[str, Field(max_length=140)] | None = None
+    account: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_account)]
+    bic: Annotated[str, AfterValidator(_bic)] | None = None
+    country: CountryCode | None = None
+    date_of_birth: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+class Transaction(BaseModel):
+    """One payment to screen. Field names follow ISO 20022 pacs.008 where one exists."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    uetr: uuid.UUID
+    created_at: AwareDatetime
+    amount: Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=4, allow_inf_nan=False)]
+    currency: CurrencyCode
+    debtor: Party
+    creditor: Party
+    purpose: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,4}$")] | None = None
+    channel: Annotated[str, Field(max_length=32)] | None = None
+    remittance_info: Annotated[str, Field(max_length=140)] | None = None
+    debtor_balance_before: Decimal | None = Field(default=None, allow_inf_nan=False)
+    creditor_balance_before: Decimal | None = Field(default=None, allow_inf_nan=False)
+
+
+TRANSACTIONS = TypeAdapter(list[Transaction])
+TRANSACTION = TypeAdapter(Transaction)
+
+
+def country_code(value: str | None) -> int:
+    """Pack an ISO alpha-2 code into a small int (``-1`` when absent) for numba kernels."""
+    if not value:
+        return -1
+    return (ord(value[0]) - 65) * 26 + (ord(value[1]) - 65)
+
+
+class AccountIndex:
+    """Interns account identifiers as dense int64 ids, stable for the process lifetime."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def intern(self, accounts: list[str]) -> np.ndarray:
+        ids = self._ids
+        setdefault = ids.setdefault
+        return np.fromiter((setdefault(a, len(ids)) for a in accounts), dtype=np.int64, count=len(accounts))
+
+
+@dataclass
+class Batch:
+    """Validated transactions as columns (struct of arrays) plus the strings name screening needs.
+
+    Arrays all have length ``n``. Account ids are interned per process (:class:`AccountIndex`);
+    countries are packed with :func:`country_code`; times are int64 ns since the Unix epoch (UTC).
+    """
+
+    transactions: list[Transaction]
+    uetr: list[str]
+    created_at_ns: np.ndarray
+    amount: np.ndarray  # float64, major units
+    amount_minor: np.ndarray  # int64, minor units of ``currency``
+    currency: list[str]
+    debtor_account: np.ndarray
+    creditor_account: np.ndarray
+    debtor_country: np.ndarray  # int16
+    creditor_country: np.ndarray
+    debtor_balance_before: np.ndarray  # float64, NaN when absent
+    origins: list[str]
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
+    _canonical: list[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.uetr)
+
+    def __len__(self) -> int:
+        return len(self.uetr)
+
+    @classmethod
+    def from_transactions(cls, txs: list[Transaction], accounts: AccountIndex,
+                          origins: list[str] | None = None,
+                          labels: dict[str, np.ndarray] | None = None) -> Batch:
+        n = len(txs)
+        amount = np.fromiter((t.amount for t in txs), dtype=np.float64, count=n)
+        minor = np.fromiter(
+            (int(t.amount.scaleb(_MINOR_EXPONENT.get(t.currency, 2))) for t in txs), dtype=np.int64, count=n
+        )
+        nan = float("nan")
+        return cls(
+            transactions=txs,
+            uetr=[str(t.uetr) for t in txs],
+            created_at_ns=np.fromiter((int(t.created_at.timestamp() * 1_000_000) * 1000 for t in txs),
+                                      dtype=np.int64, count=n),
+            amount=amount,
+            amount_minor=minor,
+            currency=[t.currency for t in txs],
+            debtor_account=accounts.intern([t.debtor.account for t in txs]),
+            creditor_account=accounts.intern([t.creditor.account for t in txs]),
+            debtor_country=np.fromiter((country_code(t.debtor.country) for t in txs), dtype=np.int16, count=n),
+            creditor_country=np.fromiter((country_code(t.creditor.country) for t in txs), dtype=np.int16,
+                                         count=n),
+            debtor_balance_before=np.fromiter(
+                (nan if t.debtor_balance_before is None else t.debtor_balance_before for t in txs),
+                dtype=np.float64, count=n),
+            origins=origins if origins is not None else [""] * n,
+            labels=labels or {},
+        )
+
+    def canonical_json(self) -> list[bytes]:
+        """Canonical JSON of each transaction (what audit records embed), computed once."""
+        if self._canonical is None:
+            dump = TRANSACTION.dump_json
+            self._canonical = [dump(t, exclude_none=True) for t in self.transactions]
+        return self._canonical
+
+    def take(self, index: np.ndarray) -> Batch:
+        """The sub-batch at positions ``index`` (used to split work, e.g. by partition)."""
+        idx = [int(i) for i in index]
+        return Batch(
+            transactions=[self.transactions[i] for i in idx], uetr=[self.uetr[i] for i in idx],
+            created_at_ns=self.created_at_ns[index], amount=self.amount[index],
+            amount_minor=self.amount_minor[index], currency=[self.currency[i] for i in idx],
+            debtor_account=self.debtor_account[index], creditor_account=self.creditor_account[index],
+            debtor_country=self.debtor_country[index], creditor_country=self.creditor_country[index],
+            debtor_balance_before=self.debtor_balance_before[index], origins=[self.origins[i] for i in idx],
+            labels={k: v[index] for k, v in self.labels.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An input record that could not become a transaction, with what was wrong and where."""
+
+    origin: str  # e.g. "paysim.csv:1234" or "zmq:client-7"
+    reason: str
+    payload: bytes
+    uetr: str | None = None
+
+
+@dataclass
+class RawBatch:
+    """What an ingress plugin hands the kernel: undecoded records and a token to acknowledge.
+
+    ``payloads`` hold JSON documents (``bytes``) or already parsed mappings; ``origins`` say
+    where each came from (file and line, partition and offset). ``labels`` carries side
+    channels that never enter screening (e.g. PaySim's ``isFraud`` for benchmarks).
+    ``rejects`` are records the ingress itself could not parse (e.g. a malformed CSV row).
+    """
+
+    source: str
+    payloads: list[Any]
+    origins: list[str]
+    token: Any = None
+    final: bool = False
+    labels: dict[str, list[Any]] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+    progress: tuple[int, int] | None = None  # (done, total) in the source's own unit
+    received_ns: int = 0
+
+
+@dataclass(frozen=True)
+class FactorScores:
+    """One named factor's scores in [0, 1] for every transaction of a batch.
+
+    ``details`` optionally explains each non-zero score (e.g. the sanctions entry matched).
+    ``hard_block`` marks transactions that must be blocked whatever the weighted risk
+    (e.g. a sanctions match at or above ``block_at``).
+    """
+
+    scores: np.ndarray
+    reason_code: str
+    details: list[str | None] | None = None
+    hard_block: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """A scoring plugin's answer for one batch: its factors and the versions that produced them."""
+
+    factors: dict[str, FactorScores]
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+class Decision(enum.IntEnum):
+    CLEAR = 0
+    INVESTIGATE = 1
+    BLOCK = 2
+
+
+RC_CLEAR = "RC_CLEAR"
+RC_SCREENING_ERROR = "RC_SCREENING_ERROR"
+
+
+class DecisionRecord(BaseModel):
+    """One audit record, as sinks store it and as regulators read it back."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    uetr: str
+    decision: Literal["CLEAR", "INVESTIGATE", "BLOCK"]
+    reason_code: str
+    risk_score: float
+    risk_factors: dict[str, float]
+    factor_scores: dict[str, float]
+    explanation: dict[str, str] = Field(default_factory=dict)
+    errors: list[str] = Field(default_factory=list)
+    timestamp: datetime
+    model_version_hash: str | None = None
+    rules_version: str | None = None
+    sanctions_list_version: str | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+    thresholds: dict[str, float]
+    origin: str = ""
+    transaction: dict[str, Any]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

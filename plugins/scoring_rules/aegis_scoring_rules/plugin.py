@@ -1,0 +1,72 @@
+"""The ``rules`` scoring plugin: VELOCITY, AMOUNT and GEO factors for every transaction of a batch."""
+
+from __future__ import annotations
+
+from aegis.context import Context
+from aegis.hookspecs import hookimpl
+from aegis.lifecycle import ReloadReport, SelfTestResult
+from aegis.model import Batch, FactorScores, ScoreResult
+from aegis_scoring_rules.config import RulesConfig
+from aegis_scoring_rules.engine import RulesEngine
+from aegis_scoring_rules.explain import amount_details, geo_details, velocity_details
+from aegis_scoring_rules.reload import FatfReloader
+from aegis_scoring_rules.selftest import self_test
+
+RC_VELOCITY_EXCEEDED = "RC_VELOCITY_EXCEEDED"
+RC_AMOUNT_ANOMALY = "RC_AMOUNT_ANOMALY"
+RC_HIGH_RISK_GEO = "RC_HIGH_RISK_GEO"
+
+
+class RulesPlugin:
+    """Velocity windows and amount history per debtor account, and FATF-listed countries."""
+
+    Config = RulesConfig
+
+    def __init__(self, config: RulesConfig):
+        self.config = config
+        self._engine: RulesEngine | None = None
+        self._reloader: FatfReloader | None = None
+
+    @property
+    def engine(self) -> RulesEngine:
+        if self._engine is None:
+            raise RuntimeError("the rules plugin was used before aegis_startup")
+        return self._engine
+
+    @hookimpl
+    def aegis_startup(self, context: Context) -> None:
+        engine = RulesEngine(self.config)
+        engine.warm()
+        self._engine = engine
+        self._reloader = FatfReloader(engine)
+        fatf = engine.rules.fatf
+        log = context.log.getChild("rules")
+        log.info("rules: %s from %s; %s", fatf.summary(), fatf.path, engine.rules.rules_version)
+        if unverified := fatf.unverified:
+            log.warning("rules: %s has rows that are not corroborated: %s", fatf.version, ", ".join(unverified))
+
+    @hookimpl
+    def aegis_scoring_score(self, batch: Batch) -> ScoreResult:
+        scores = self.engine.score_arrays(batch.debtor_account, batch.amount, batch.created_at_ns,
+                                          batch.debtor_country, batch.creditor_country)
+        explain = self.config.details
+        factors = {
+            "VELOCITY": FactorScores(scores.velocity, RC_VELOCITY_EXCEEDED,
+                                     velocity_details(scores, self.config) if explain else None),
+            "AMOUNT": FactorScores(scores.amount, RC_AMOUNT_ANOMALY,
+                                   amount_details(scores, batch.amount, self.config) if explain else None),
+            "GEO": FactorScores(scores.geo, RC_HIGH_RISK_GEO,
+                                geo_details(scores, batch.debtor_country, batch.creditor_country)
+                                if explain else None),
+        }
+        return ScoreResult(factors=factors, versions=scores.rules.versions)
+
+    @hookimpl
+    def aegis_reload(self) -> ReloadReport | None:
+        if self._reloader is None:
+            return None
+        return self._reloader.check()
+
+    @hookimpl
+    def aegis_self_test(self) -> list[SelfTestResult]:
+        return self_test(self.engine)

@@ -1,0 +1,204 @@
+"""Source of a throw-away distribution with one recording plugin per family (see test_hooks.py).
+
+Each plugin appends ``(hook, details)`` to the module-level ``CALLS`` list so tests can check what
+the kernel called, in which order, with which arguments.
+"""
+
+RECORDER_SOURCE = r'''
+import threading
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from aegis.hookspecs import hookimpl
+from aegis.errors import SecretNotFound
+from aegis.lifecycle import ReloadReport, SelfTestResult
+from aegis.model import FactorScores, RawBatch, ScoreResult
+
+CALLS = []
+STORE = {"records": [], "dead": []}
+LOCK = threading.Lock()
+
+
+def record(hook, **details):
+    with LOCK:
+        CALLS.append((hook, details))
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Lifecycle:
+    tag = "?"
+
+    @hookimpl
+    def aegis_startup(self, context):
+        record("aegis_startup", plugin=self.tag, strict=context.strict)
+
+    @hookimpl
+    def aegis_shutdown(self, context):
+        record("aegis_shutdown", plugin=self.tag)
+
+    @hookimpl
+    def aegis_reload(self, context):
+        record("aegis_reload", plugin=self.tag)
+        if self.tag == "scoring" and getattr(self, "pending_reload", False):
+            self.pending_reload = False
+            return ReloadReport(plugin="rec", artefact="weights.json", ok=True, old_version="a", new_version="b")
+        return None
+
+    @hookimpl
+    def aegis_self_test(self, context):
+        record("aegis_self_test", plugin=self.tag)
+        return [SelfTestResult(plugin=self.tag, check="alive", ok=True)]
+
+
+class Ingress(Lifecycle):
+    tag = "ingress"
+
+    class Config(_Config):
+        payloads: list[dict] = Field(default_factory=list)
+        batch: int = 3
+
+    def __init__(self, config):
+        self.pending = list(config.payloads)
+        self.size = config.batch
+        self.sent = 0
+
+    @hookimpl
+    def aegis_ingress_poll(self, context, max_records):
+        take = min(self.size, max_records)
+        chunk, self.pending = self.pending[:take], self.pending[take:]
+        origins = [f"mem:{self.sent + i}" for i in range(len(chunk))]
+        self.sent += len(chunk)
+        record("aegis_ingress_poll", max_records=max_records, n=len(chunk))
+        return RawBatch(source="mem", payloads=chunk, origins=origins, final=not self.pending,
+                        token=self.sent)
+
+    @hookimpl
+    def aegis_ingress_ack(self, context, batch, decisions, rejects):
+        record("aegis_ingress_ack", token=batch.token, decided=len(decisions) if decisions else 0,
+               rejects=len(rejects), durable=len(STORE["records"]))
+
+
+class Scoring(Lifecycle):
+    tag = "scoring"
+
+    class Config(_Config):
+        fail: bool = False
+
+    def __init__(self, config):
+        self.fail = config.fail
+        self.pending_reload = True
+
+    @hookimpl
+    def aegis_scoring_score(self, context, batch):
+        record("aegis_scoring_score", n=batch.n)
+        if self.fail:
+            raise RuntimeError("model file vanished")
+        return ScoreResult({"AMOUNT": FactorScores(np.where(batch.amount > 1000, 1.0, 0.0), "RC_AMOUNT_ANOMALY")},
+                           versions={"model_version_hash": "sha256:rec"})
+
+
+class Secrets(Lifecycle):
+    tag = "secrets"
+    capabilities = {"non_extractable_keys": False}
+
+    class Config(_Config):
+        values: dict[str, str] = Field(default_factory=dict)
+
+    def __init__(self, config):
+        from cryptography.hazmat.primitives.asymmetric import ec
+        self.values = config.values
+        self.key = ec.generate_private_key(ec.SECP256R1())
+
+    @hookimpl
+    def aegis_secrets_resolve(self, context, name):
+        record("aegis_secrets_resolve", name=name)
+        if name not in self.values:
+            raise SecretNotFound(f"secret {name!r} not found (recorder)")
+        return self.values[name]
+
+    @hookimpl
+    def aegis_secrets_sign(self, context, data, key):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        record("aegis_secrets_sign", key=key)
+        return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+    @hookimpl
+    def aegis_secrets_public_key(self, context, key):
+        from cryptography.hazmat.primitives import serialization
+        record("aegis_secrets_public_key", key=key)
+        return self.key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+class Audit(Lifecycle):
+    tag = "audit"
+
+    class Config(_Config):
+        token: str = ""
+
+    def __init__(self, config):
+        self.token = config.token
+
+    @hookimpl
+    def aegis_audit_write(self, context, decisions):
+        record("aegis_audit_write", n=len(decisions))
+        STORE["records"].extend(decisions.lines())
+
+    @hookimpl
+    def aegis_audit_dead_letter(self, context, rejects):
+        record("aegis_audit_dead_letter", n=len(rejects))
+        STORE["dead"].extend(rejects)
+
+    @hookimpl
+    def aegis_audit_lookup(self, context, uetr):
+        import orjson
+        record("aegis_audit_lookup", uetr=uetr)
+        for line in STORE["records"]:
+            rec = orjson.loads(line)
+            if rec["uetr"] == uetr:
+                return rec
+        return None
+
+
+class Metrics(Lifecycle):
+    tag = "metrics"
+
+    class Config(_Config):
+        pass
+
+    def __init__(self, config):
+        pass
+
+    @hookimpl
+    def aegis_metrics_observe(self, context, stats):
+        record("aegis_metrics_observe", transactions=stats.transactions, block=stats.block,
+               rejects=stats.rejects)
+
+
+class Proving(Lifecycle):
+    tag = "proving"
+
+    class Config(_Config):
+        pass
+
+    def __init__(self, config):
+        pass
+
+    @hookimpl
+    def aegis_proving_submit(self, context, decisions):
+        flagged = int((decisions.decision > 0).sum())
+        record("aegis_proving_submit", flagged=flagged)
+        return flagged
+
+    @hookimpl
+    def aegis_proving_verify(self, context, proof, public_inputs):
+        record("aegis_proving_verify")
+        return proof.get("ok") is True
+'''
+
+ENTRY_POINTS = {f"aegis.{family}": {"rec": f"aegis_recorder:{cls}"} for family, cls in (
+    ("ingress", "Ingress"), ("scoring", "Scoring"), ("secrets", "Secrets"), ("audit", "Audit"),
+    ("metrics", "Metrics"), ("proving", "Proving"))}

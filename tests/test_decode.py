@@ -1,0 +1,60 @@
+"""Decoding raw records into batches; every bad record is rejected with its reason."""
+
+from __future__ import annotations
+
+import orjson
+
+from aegis.decode import decode
+from aegis.model import AccountIndex, RawBatch
+from aegis.testing.samples import transactions
+
+
+def raw(payloads):
+    return RawBatch("t", payloads, [f"feed.jsonl:{i + 1}" for i in range(len(payloads))])
+
+
+def test_valid_json_lines_become_a_columnar_batch():
+    txs = transactions(20)
+    batch, rejects = decode(raw([orjson.dumps(t) for t in txs]), AccountIndex())
+    assert not rejects and batch.n == 20
+    assert batch.uetr == [t["uetr"] for t in txs]
+    assert batch.amount.dtype.kind == "f" and batch.amount[0] == float(txs[0]["amount"])
+    assert batch.amount_minor[0] == round(float(txs[0]["amount"]) * 100)
+    assert batch.debtor_account.dtype.kind == "i"
+
+
+def test_bad_records_are_rejected_with_reason_and_origin_rest_kept():
+    txs = transactions(6)
+    txs[1]["amount"] = "-5.00"
+    txs[2]["currency"] = "EURO"
+    txs[3]["debtor"] = {**txs[3]["debtor"], "account": "DE00370400440000000001"}
+    txs[4]["uetr"] = "not-a-uuid"
+    payloads = [orjson.dumps(t) for t in txs] + [b"{not json"]
+    batch, rejects = decode(raw(payloads), AccountIndex())
+    assert batch.uetr == [txs[0]["uetr"], txs[5]["uetr"]]
+    reasons = {r.origin: r.reason for r in rejects}
+    assert "amount: Input should be greater than 0" in reasons["feed.jsonl:2"]
+    assert "not an ISO 4217 currency code: 'EURO'" in reasons["feed.jsonl:3"]
+    assert "invalid IBAN" in reasons["feed.jsonl:4"]
+    assert "uetr: Input should be a valid UUID" in reasons["feed.jsonl:5"]
+    assert "Invalid JSON" in reasons["feed.jsonl:7"]
+    assert rejects[0].payload == payloads[1]
+
+
+def test_unknown_fields_and_missing_timezone_are_rejected():
+    t = transactions(1)[0]
+    bad_field = {**t, "amout": "1"}
+    naive = {**t, "created_at": "2026-01-05T10:00:00"}
+    batch, rejects = decode(raw([bad_field, naive]), AccountIndex())
+    assert batch is None
+    assert "amout: Extra inputs are not permitted" in rejects[0].reason
+    assert "created_at: Input should have timezone info" in rejects[1].reason
+
+
+def test_labels_stay_aligned_after_rejects():
+    txs = transactions(4)
+    txs[2]["amount"] = "0"
+    r = raw([orjson.dumps(t) for t in txs])
+    r.labels["is_fraud"] = [0, 1, 1, 0]
+    batch, rejects = decode(r, AccountIndex())
+    assert batch.labels["is_fraud"].tolist() == [0, 1, 0] and len(rejects) == 1

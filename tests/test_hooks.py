@@ -1,0 +1,196 @@
+"""One test per hook: the kernel calls it when, how and with what the reference says.
+
+Every hook in ``aegis/hookspecs.py`` must have a ``test_hook_<hook name>`` here
+(``tests/test_docs.py`` checks that).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import orjson
+import pytest
+
+from aegis.config import parse_outline
+from aegis.deployment import started
+from aegis.pipeline import Pipeline
+from aegis.signing import verify
+from aegis.testing.samples import transactions
+
+from .recorder_plugins import ENTRY_POINTS, RECORDER_SOURCE
+
+
+@pytest.fixture
+def recorder(fake_dist):
+    fake_dist("aegis-recorder", "0.0.1", ENTRY_POINTS, {"aegis_recorder": RECORDER_SOURCE})
+    import aegis_recorder
+    yield aegis_recorder
+    sys.modules.pop("aegis_recorder", None)
+
+
+def outline(payloads, fail=False, secret_ref=False, **extra):
+    audit_config = {"token": {"$secret": "sink_token"}} if secret_ref else {}
+    return parse_outline({
+        "security_mode": "permissive",
+        "secrets": {"plugin": "rec", "config": {"values": {"sink_token": "s3cr3t"}}},
+        "ingress": [{"plugin": "rec", "config": {"payloads": payloads, "batch": 4}}],
+        "scoring": [{"plugin": "rec", "config": {"fail": fail}}],
+        "audit": [{"plugin": "rec", "config": audit_config}],
+        "metrics": [{"plugin": "rec"}],
+        "proving": {"plugin": "rec"},
+        "pipeline": {"reload_interval": 0.001},
+        **extra,
+    })
+
+
+def run(config):
+    with started(config) as host:
+        summary = Pipeline(host, config).run()
+    return host, summary
+
+
+def calls(rec, hook):
+    return [d for h, d in rec.CALLS if h == hook]
+
+
+def test_hook_aegis_startup(recorder, tmp_path):
+    config = outline(transactions(2), pipeline={"state_dir": str(tmp_path)})
+    run(config)
+    order = [d["plugin"] for d in calls(recorder, "aegis_startup")]
+    assert order == ["secrets", "audit", "metrics", "scoring", "proving", "ingress"]
+    assert all(d["strict"] is False for d in calls(recorder, "aegis_startup"))
+
+
+def test_hook_aegis_shutdown(recorder):
+    run(outline(transactions(2)))
+    order = [d["plugin"] for d in calls(recorder, "aegis_shutdown")]
+    assert order == ["ingress", "proving", "scoring", "metrics", "audit", "secrets"]
+    # shut down only after the last acknowledgement
+    names = [h for h, _ in recorder.CALLS]
+    assert names.index("aegis_shutdown") > max(i for i, n in enumerate(names) if n == "aegis_ingress_ack")
+
+
+def test_hook_aegis_reload(recorder, caplog):
+    caplog.set_level("WARNING", logger="aegis")
+    _, summary = run(outline(transactions(12)))
+    assert calls(recorder, "aegis_reload")
+    assert [r.new_version for r in summary.reloads] == ["b"]
+    assert "Rules Reloaded" in caplog.text and "weights.json" in caplog.text
+
+
+def test_hook_aegis_self_test(recorder):
+    with started(outline(transactions(1))) as host:
+        results = host.self_test()
+    assert sorted(r.plugin for r in results) == ["audit", "ingress", "metrics", "proving", "scoring", "secrets"]
+    assert all(r.ok for r in results)
+
+
+def test_hook_aegis_ingress_poll(recorder):
+    config = outline(transactions(10), pipeline={"batch_size": 3})
+    _, summary = run(config)
+    polls = calls(recorder, "aegis_ingress_poll")
+    assert [p["max_records"] for p in polls] == [3] * len(polls)
+    assert sum(p["n"] for p in polls) == 10 == summary.transactions
+
+
+def test_hook_aegis_ingress_ack(recorder):
+    txs = transactions(9)
+    txs[4]["amount"] = "0"
+    run(outline(txs))
+    acks = calls(recorder, "aegis_ingress_ack")
+    assert [a["token"] for a in acks] == [4, 8, 9]  # in poll order
+    assert sum(a["decided"] for a in acks) == 8 and sum(a["rejects"] for a in acks) == 1
+    # every ack comes after its records were written durably
+    assert [a["durable"] for a in acks] == [4, 7, 8]
+
+
+def test_hook_aegis_scoring_score(recorder):
+    txs = transactions(8)
+    txs[3]["amount"] = "5000.00"
+    run(outline(txs, decision={"weights": {"AMOUNT": 0.6}}))
+    assert [c["n"] for c in calls(recorder, "aegis_scoring_score")] == [4, 4]
+    records = [orjson.loads(line) for line in recorder.STORE["records"]]
+    assert records[3]["decision"] == "INVESTIGATE" and records[3]["reason_code"] == "RC_AMOUNT_ANOMALY"
+    assert records[3]["model_version_hash"] == "sha256:rec"
+    assert {r["decision"] for i, r in enumerate(records) if i != 3} == {"CLEAR"}
+
+
+def test_hook_aegis_scoring_score_failure_fails_closed(recorder):
+    _, summary = run(outline(transactions(10), fail=True))
+    records = [orjson.loads(line) for line in recorder.STORE["records"]]
+    assert len(records) == 10 == summary.transactions  # the run went on
+    assert {r["decision"] for r in records} == {"INVESTIGATE"}
+    assert {r["reason_code"] for r in records} == {"RC_SCREENING_ERROR"}
+    assert "model file vanished" in records[0]["errors"][0]
+    assert summary.screening_errors == 10
+
+
+def test_hook_aegis_secrets_resolve(recorder):
+    with started(outline(transactions(1), secret_ref=True)) as host:
+        audit = host.family("audit")[0]
+        assert audit.instance.token == "s3cr3t"
+    assert calls(recorder, "aegis_secrets_resolve") == [{"name": "sink_token"}]
+
+
+def test_hook_aegis_secrets_sign(recorder):
+    with started(outline(transactions(1))) as host:
+        signature = host.sign(b"merkle root", key="audit")
+        pem = host.public_key("audit")
+    assert verify(pem, b"merkle root", signature)
+    assert calls(recorder, "aegis_secrets_sign") == [{"key": "audit"}]
+
+
+def test_hook_aegis_secrets_public_key(recorder):
+    with started(outline(transactions(1))) as host:
+        assert host.public_key("audit").startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert calls(recorder, "aegis_secrets_public_key") == [{"key": "audit"}]
+
+
+def test_hook_aegis_proving_submit(recorder):
+    txs = transactions(4)
+    txs[1]["amount"] = "9999.00"
+    run(outline(txs, decision={"weights": {"AMOUNT": 0.6}}))
+    assert calls(recorder, "aegis_proving_submit") == [{"flagged": 1}]
+
+
+def test_hook_aegis_proving_verify(recorder):
+    with started(outline(transactions(1))) as host:
+        lp = host.family("proving")[0]
+        assert host.call("aegis_proving_verify", lp, proof={"ok": True}, public_inputs=[]) is True
+        assert host.call("aegis_proving_verify", lp, proof={"ok": False}, public_inputs=[]) is False
+
+
+def test_hook_aegis_audit_write(recorder):
+    txs = transactions(6)
+    run(outline(txs))
+    assert [c["n"] for c in calls(recorder, "aegis_audit_write")] == [4, 2]
+    assert [orjson.loads(line)["uetr"] for line in recorder.STORE["records"]] == [t["uetr"] for t in txs]
+
+
+def test_hook_aegis_audit_dead_letter(recorder):
+    txs = transactions(5)
+    txs[2]["currency"] = "XXXX"
+    run(outline(txs))
+    dead = recorder.STORE["dead"]
+    assert len(dead) == 1 and dead[0].origin == "mem:2" and "currency" in dead[0].reason
+
+
+def test_hook_aegis_audit_lookup(recorder):
+    txs = transactions(3)
+    config = outline(txs)
+    with started(config) as host:
+        Pipeline(host, config).run()
+        found = host.lookup(txs[1]["uetr"])
+        assert found["uetr"] == txs[1]["uetr"]
+        assert host.lookup("00000000-0000-4000-8000-000000000000") is None
+
+
+def test_hook_aegis_metrics_observe(recorder):
+    txs = transactions(7)
+    txs[0]["amount"] = "2000.00"
+    txs[5]["amount"] = "-1"
+    run(outline(txs, decision={"investigate_at": 0.1, "block_at": 0.2, "weights": {"AMOUNT": 1.0}}))
+    observed = calls(recorder, "aegis_metrics_observe")
+    assert sum(o["transactions"] for o in observed) == 6
+    assert sum(o["block"] for o in observed) == 1
+    assert sum(o["rejects"] for o in observed) == 1
