@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pluggy
@@ -173,7 +174,8 @@ class PluginHost:
         for lp in self.plugins:
             try:
                 for r in self.call("aegis_self_test", lp):
-                    results += r or []
+                    # Results are named by the plugin's section, which the plugin cannot know.
+                    results += [replace(x, plugin=lp.path) for x in r or []]
             except Exception as exc:
                 results.append(SelfTestResult(plugin=lp.path, check="self-test", ok=False,
                                               detail=f"{type(exc).__name__}: {exc}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import sys
@@ -39,7 +40,27 @@ def _fail(exc: AegisError) -> None:
 
 
 class AegisGroup(click.Group):
-    """Turns every :class:`AegisError` into its message and exit code, never a traceback."""
+    """Turns every :class:`AegisError` into its message and exit code, never a traceback.
+
+    Plugin distributions may add subcommands (e.g. ``aegis hsm init-keys``) under the
+    entry-point group ``aegis.commands``; a command's module is imported only when that
+    command is invoked.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from importlib.metadata import entry_points
+        return sorted(set(super().list_commands(ctx)) | {ep.name for ep in entry_points(group="aegis.commands")})
+
+    def get_command(self, ctx: click.Context, name: str):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        from importlib.metadata import entry_points
+        found = [ep for ep in entry_points(group="aegis.commands") if ep.name == name]
+        if len(found) > 1:
+            raise click.ClickException(f"command {name!r} is provided by several distributions: "
+                                       + ", ".join(f"{ep.dist.metadata['Name']}" for ep in found if ep.dist))
+        return found[0].load() if found else None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -186,6 +207,70 @@ def config_check(path: Path) -> None:
     cfg = check(path)
     names = ", ".join(f"{f}:{r.plugin}" for f, _, r in cfg.plugin_refs())
     click.echo(f"{path}: OK ({names}; security_mode={cfg.security_mode})")
+
+
+# -- keys ------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Sign and verify files with the deployment's signing keys (key ceremony steps)."""
+
+
+def _secrets_host(config_path: Path | None):
+    path = config_path or default_config_path()
+    cfg = load_outline(path)
+    configure_logging(cfg.log_level)
+    return started(cfg, source=str(path), families=("secrets",))
+
+
+@keys.command("sign")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--key", default="audit", show_default=True, help="signing key name in the secrets backend")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+def keys_sign(file: Path, out_path: Path, key: str, config_path: Path | None) -> None:
+    """Sign FILE with the secrets backend's key; write the signature (DER) to --out."""
+    with _secrets_host(config_path) as host:
+        signature = host.sign(file.read_bytes(), key)
+        pem = host.public_key(key)
+    out_path.write_bytes(signature)
+    click.echo(f"signed {file} with key {key!r}: {out_path} ({len(signature)} bytes)")
+    fingerprint = hashlib.sha256(pem).hexdigest()[:16]
+    click.echo(f"public key sha256:{fingerprint} (export it with `aegis keys public-key --key {key}`)")
+
+
+@keys.command("public-key")
+@click.option("--key", default="audit", show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+def keys_public_key(key: str, out_path: Path | None, config_path: Path | None) -> None:
+    """Print (or write) the PEM public key of a signing key, for verifiers."""
+    with _secrets_host(config_path) as host:
+        pem = host.public_key(key)
+    if out_path:
+        out_path.write_bytes(pem)
+        click.echo(f"wrote {out_path}")
+    else:
+        click.echo(pem.decode(), nl=False)
+
+
+@keys.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("signature", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True)
+def keys_verify(file: Path, signature: Path, public_key: Path) -> None:
+    """Verify SIGNATURE over FILE with a PEM public key, offline (exit 1 when invalid)."""
+    from aegis.signing import verify
+    try:
+        ok = verify(public_key.read_bytes(), file.read_bytes(), signature.read_bytes())
+    except ValueError as exc:
+        raise click.ClickException(f"{public_key}: not a usable public key: {exc}") from None
+    if not ok:
+        err.print(f"Signature INVALID: {signature} does not sign {file} under {public_key}")
+        sys.exit(1)
+    click.echo(f"Signature OK: {file}")
 
 
 # -- self-test ---------------------------------------------------------------------

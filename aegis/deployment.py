@@ -30,8 +30,9 @@ def check(path: Path | None = None, raw: dict[str, Any] | None = None) -> Deploy
     return config
 
 
-def build_host(config: DeploymentConfig, source: str = "config") -> PluginHost:
-    plugins = load_all(config, source=source)
+def build_host(config: DeploymentConfig, source: str = "config", families: tuple[str, ...] | None = None
+               ) -> PluginHost:
+    plugins = [p for p in load_all(config, source=source) if families is None or p.family in families]
     context = Context(deployment=config.deployment, security_mode=config.security_mode,
                       secrets_mode=config.secrets.plugin, state_dir=Path(config.pipeline.state_dir),
                       log=logging.getLogger("aegis"))
@@ -41,9 +42,10 @@ def build_host(config: DeploymentConfig, source: str = "config") -> PluginHost:
 
 
 @contextmanager
-def started(config: DeploymentConfig, source: str = "config") -> Iterator[PluginHost]:
-    """Load, build and start every configured plugin; shut them down on exit."""
-    host = build_host(config, source)
+def started(config: DeploymentConfig, source: str = "config",
+            families: tuple[str, ...] | None = None) -> Iterator[PluginHost]:
+    """Load, build and start the configured plugins (all, or only ``families``); shut them down on exit."""
+    host = build_host(config, source, families)
     Path(config.pipeline.state_dir).mkdir(parents=True, exist_ok=True)
     try:
         host.build()

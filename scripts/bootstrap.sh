@@ -40,6 +40,8 @@ if command -v apt-get >/dev/null; then
   if [ -z "$PY" ]; then apt_install python3 python3-venv python3-dev; PY="$(pick_python)"; fi
   "$PY" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
   command -v gcc >/dev/null || apt_install gcc
+  # PKCS#11 token for the hsm secrets plugin and its tests (pkcs11-tool comes with opensc).
+  apt_install softhsm2 opensc
 else
   PY="$(pick_python)" || { say "Python 3.11+ is required"; exit 1; }
 fi

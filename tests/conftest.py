@@ -63,7 +63,7 @@ def deployment(tmp_path: Path, source: Path, fmt: str = "jsonl", scoring: list |
         "security_mode": "permissive",
         "secrets": {"plugin": "env", "config": {"key_dir": str(tmp_path / "keys")}},
         "ingress": [{"plugin": "file", "config": {"path": str(source), "format": fmt}}],
-        "scoring": scoring if scoring is not None else [{"plugin": "rules", "config": {"fatf_list": str(FATF)}}],
+        "scoring": scoring if scoring is not None else [{"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}}],
         "audit": [{"plugin": "jsonl", "config": {"path": str(tmp_path / "audit" / "audit.jsonl")}}],
         "metrics": metrics or [],
         "pipeline": {"batch_size": 256, "state_dir": str(tmp_path / "state")},

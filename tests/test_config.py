@@ -31,8 +31,8 @@ def test_all_outline_errors_reported_at_once():
 
 def test_plugin_section_errors_carry_family_position_and_name(tmp_path, write_config):
     data = deployment(tmp_path, tmp_path / "in.jsonl")
-    data["scoring"] = [{"plugin": "rules", "config": {"fatf_list": str(FATF)}},
-                       {"plugin": "rules", "config": {"fatf_list": str(FATF), "velocity": {"windows": "soon"},
+    data["scoring"] = [{"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}},
+                       {"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}, "velocity": {"windows": "soon"},
                                                       "no_such_key": 1}}]
     data["audit"][0]["config"]["fsync"] = "sometimes"
     with pytest.raises(ConfigError) as excinfo:

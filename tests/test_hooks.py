@@ -81,7 +81,8 @@ def test_hook_aegis_reload(recorder, caplog):
 def test_hook_aegis_self_test(recorder):
     with started(outline(transactions(1))) as host:
         results = host.self_test()
-    assert sorted(r.plugin for r in results) == ["audit", "ingress", "metrics", "proving", "scoring", "secrets"]
+    assert sorted(r.plugin for r in results) == ["audit[0] (rec)", "ingress[0] (rec)", "metrics[0] (rec)",
+                                                 "proving (rec)", "scoring[0] (rec)", "secrets (rec)"]
     assert all(r.ok for r in results)
 
 

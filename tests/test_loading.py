@@ -73,14 +73,14 @@ def test_unconfigured_plugin_is_never_imported(fake_dist):
     fake_dist("acme-idle", "1.0", {"aegis.scoring": {"idle": "acme_idle:Plugin"}},
               {"acme_idle": "raise SystemExit('imported although not configured')\n"})
     assert any(p.name == "idle" for p in installed_plugins("scoring"))
-    load_all(parse_outline({**outline("rules"), "scoring": [{"plugin": "rules", "config": {"fatf_list": "x.csv"}}]}))
+    load_all(parse_outline({**outline("rules"), "scoring": [{"plugin": "rules", "config": {"geo": {"fatf_list": "x.csv"}}}]}))
     assert "acme_idle" not in sys.modules
 
 
 def test_plugin_without_config_class_is_refused(fake_dist):
     fake_dist("acme-noconf", "0.9", {"aegis.scoring": {"noconf": "acme_noconf:Plugin"}},
               {"acme_noconf": "class Plugin:\n    pass\n"})
-    with pytest.raises(PluginLoadError, match="acme-noconf 0.9 has no pydantic Config"):
+    with pytest.raises(PluginLoadError, match=r"acme-noconf 0\.9 has no pydantic Config"):
         load_plugin_class("scoring", "noconf")
 
 
@@ -112,9 +112,9 @@ def test_scoring_plugins_are_called_in_yaml_order(fake_dist, tmp_path):
            "secrets": {"plugin": "env", "config": {"key_dir": str(tmp_path / "k")}}}
     host = PluginHost(load_all(parse_outline(raw)), Context(security_mode="permissive"))
     host.build()
-    from aegis.testing.samples import transactions
     from aegis.decode import decode
     from aegis.model import AccountIndex, RawBatch
+    from aegis.testing.samples import transactions
     batch, _ = decode(RawBatch("t", transactions(3), ["a", "b", "c"]), AccountIndex())
     results = host.score(batch)
     calls = [name for name, _ in results]
