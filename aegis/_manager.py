@@ -164,7 +164,7 @@ class PluginHost:
         reports: list[ReloadReport] = []
         for lp in self.plugins:
             try:
-                reports += [r for r in self.call("aegis_reload", lp) if r is not None]
+                reports += [replace(r, plugin=lp.path) for r in self.call("aegis_reload", lp) if r is not None]
             except Exception as exc:
                 reports.append(ReloadReport(plugin=lp.path, artefact="?", ok=False, error=f"{exc}"))
         return reports

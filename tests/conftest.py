@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("AEGIS_DATA_DIR", REPO.parent / "shared" / "data")).resolve()
 PAYSIM = DATA / "fraud" / "paysim"
 FATF = DATA / "country_risk" / "fatf_lists.csv"
+RULES = {"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}}
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def deployment(tmp_path: Path, source: Path, fmt: str = "jsonl", scoring: list |
         "security_mode": "permissive",
         "secrets": {"plugin": "env", "config": {"key_dir": str(tmp_path / "keys")}},
         "ingress": [{"plugin": "file", "config": {"path": str(source), "format": fmt}}],
-        "scoring": scoring if scoring is not None else [{"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}}],
+        "scoring": scoring if scoring is not None else [RULES],
         "audit": [{"plugin": "jsonl", "config": {"path": str(tmp_path / "audit" / "audit.jsonl")}}],
         "metrics": metrics or [],
         "pipeline": {"batch_size": 256, "state_dir": str(tmp_path / "state")},

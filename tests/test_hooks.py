@@ -76,6 +76,7 @@ def test_hook_aegis_reload(recorder, caplog):
     assert calls(recorder, "aegis_reload")
     assert [r.new_version for r in summary.reloads] == ["b"]
     assert "Rules Reloaded" in caplog.text and "weights.json" in caplog.text
+    assert summary.reloads[0].plugin == "scoring[0] (rec)"
 
 
 def test_hook_aegis_self_test(recorder):

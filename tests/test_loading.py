@@ -12,6 +12,8 @@ from aegis.config import parse_outline
 from aegis.context import Context
 from aegis.errors import PluginLoadError
 
+from .conftest import RULES
+
 SCORER = """
 from pydantic import BaseModel, ConfigDict
 import numpy as np
@@ -73,7 +75,7 @@ def test_unconfigured_plugin_is_never_imported(fake_dist):
     fake_dist("acme-idle", "1.0", {"aegis.scoring": {"idle": "acme_idle:Plugin"}},
               {"acme_idle": "raise SystemExit('imported although not configured')\n"})
     assert any(p.name == "idle" for p in installed_plugins("scoring"))
-    load_all(parse_outline({**outline("rules"), "scoring": [{"plugin": "rules", "config": {"geo": {"fatf_list": "x.csv"}}}]}))
+    load_all(parse_outline({**outline("rules"), "scoring": [RULES]}))
     assert "acme_idle" not in sys.modules
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aegis_scoring_rules.config import RulesConfig
-from aegis_scoring_rules.kernels import amount_kernel, geo_kernel, velocity_kernel
+from aegis_scoring_rules.kernels import account_kernel, geo_kernel
 from aegis_scoring_rules.ruleset import RuleSet
 from aegis_scoring_rules.state import AccountState
 
@@ -92,21 +92,19 @@ class RulesEngine:
             if low < 0:
                 raise ValueError(f"debtor_account ids must be >= 0, got {low}")
             state.ensure(int(account.max()))
-        cfg = self.config
         velocity = np.empty(n)
         window = np.empty(n, dtype=np.int64)
         count = np.empty(n, dtype=np.int64)
         total = np.empty(n)
-        velocity_kernel(account, created, amount, state.ring_ts, state.ring_amount, state.ring_head,
-                        state.ring_fill, self._window_ns, self._max_count, self._max_sum,
-                        cfg.velocity.ramp_from, velocity, window, count, total)
         amount_score = np.empty(n)
         z = np.empty(n)
         seen = np.empty(n, dtype=np.int64)
         typical = np.empty(n)
-        a = cfg.amount
-        amount_kernel(account, amount, state.history, state.mean, state.m2, a.min_history, a.z_start,
-                      a.z_full, a.min_std, self._large_amount, amount_score, z, seen, typical)
+        v, a = self.config.velocity, self.config.amount
+        account_kernel(account, created, amount, state.accounts, state.ring,
+                       self._window_ns, self._max_count, self._max_sum, v.ramp_from,
+                       a.min_history, a.z_start, a.z_full, a.min_std, self._large_amount,
+                       velocity, window, count, total, amount_score, z, seen, typical)
         geo = np.empty(n)
         geo_kernel(debtor_cc, creditor_cc, rules.geo_table, geo)
         return RulesScores(velocity=velocity, velocity_window=window, velocity_count=count, velocity_sum=total,

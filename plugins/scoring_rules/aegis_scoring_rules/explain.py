@@ -55,11 +55,15 @@ def geo_details(scores: RulesScores, debtor_country: np.ndarray, creditor_countr
     fatf = scores.rules.fatf
     table = scores.rules.geo_table
     listed = fatf.as_of.isoformat()
+    texts: dict[tuple[str, int], str] = {}  # few distinct countries per batch: format each once
     for i in np.flatnonzero(scores.geo).tolist():
         parts = []
         for side, code in (("debtor", int(debtor_country[i])), ("creditor", int(creditor_country[i]))):
             if 0 <= code < len(table) and table[code] > 0:
-                iso2 = country_iso2(code)
-                parts.append(f"{side} country {iso2}: FATF {fatf.entries[iso2].status} ({listed})")
+                text = texts.get((side, code))
+                if text is None:
+                    iso2 = country_iso2(code)
+                    text = texts[side, code] = f"{side} country {iso2}: FATF {fatf.entries[iso2].status} ({listed})"
+                parts.append(text)
         out[i] = "; ".join(parts)
     return out

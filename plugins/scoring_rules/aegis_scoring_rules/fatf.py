@@ -54,11 +54,6 @@ class FatfList:
         """``FATF-<as_of>``, the list version decision records carry."""
         return f"FATF-{self.as_of.isoformat()}"
 
-    @property
-    def unverified(self) -> list[str]:
-        """Countries of the selected list whose row is not corroborated."""
-        return sorted(e.iso2 for e in self.entries.values() if e.confidence != CORROBORATED)
-
     def table(self, status_scores: dict[str, float]) -> np.ndarray:
         """GEO score per packed country code (float64, ``TABLE_SIZE`` long)."""
         table = np.zeros(TABLE_SIZE, dtype=np.float64)
@@ -67,13 +62,17 @@ class FatfList:
         return table
 
     def summary(self) -> str:
+        """``FATF-<date>: n jurisdictions (counts by status)``, noting rows that are not corroborated."""
         by_status: dict[str, int] = {}
         for entry in self.entries.values():
             by_status[entry.status] = by_status.get(entry.status, 0) + 1
         counts = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
         text = f"{self.version}: {len(self.entries)} jurisdictions ({counts})"
-        if unverified := self.unverified:
-            text += f"; not corroborated: {', '.join(unverified)}"
+        unverified = [e for e in self.entries.values() if e.confidence != CORROBORATED]
+        if unverified:
+            kinds = ", ".join(sorted({e.confidence or "(blank)" for e in unverified}))
+            which = "all" if len(unverified) == len(self.entries) else ", ".join(sorted(e.iso2 for e in unverified))
+            text += f"; not corroborated ({kinds}): {which}"
         return text
 
 

@@ -1,8 +1,8 @@
-"""The numba kernels: one pass over a batch's columns per factor, in transaction order.
+"""The numba kernels: VELOCITY and AMOUNT in one pass over a batch in order, GEO by table lookup.
 
-Per-account state lives in arrays indexed by the dense debtor account id (see
-:mod:`aegis_scoring_rules.state`); the kernels read a transaction's state, score it, then fold
-the transaction in, so later transactions of the same batch see the earlier ones.
+Per-account state lives in record arrays indexed by the dense debtor account id (see
+:mod:`aegis_scoring_rules.state`); the account kernel reads a payment's state, scores it, then
+folds the payment in, so later payments of the same batch see the earlier ones.
 """
 
 from __future__ import annotations
@@ -24,109 +24,106 @@ def _ramp(value: float, start: float, full: float) -> float:
 
 
 @njit(cache=True, nogil=True)
-def velocity_kernel(account, created_at_ns, amount,
-                    ring_ts, ring_amount, ring_head, ring_fill,
-                    window_ns, max_count, max_sum, ramp_from,
-                    score, window, count, total):
-    """Score VELOCITY and append each payment to its account's ring of recent payments.
+def account_kernel(account, created_at_ns, amount, accounts, ring,
+                   window_ns, max_count, max_sum, ramp_from,
+                   min_history, z_start, z_full, min_std, large_amount,
+                   velocity, window, count, total, amount_score, z, seen, typical):
+    """Score VELOCITY and AMOUNT, then fold each payment into its account's state.
 
-    ``ring_ts``/``ring_amount`` are (accounts, ring_size); ``ring_head`` is the slot the next
-    payment goes to and ``ring_fill`` how many slots hold payments. A payment whose time is
-    earlier than its account's latest is placed at that latest time, so the ring stays in time
-    order and back-dating cannot move a payment out of a window. ``max_count``/``max_sum`` are
-    ``inf`` where a window has no such limit. Outputs per transaction: the score, the index of
-    the window that gave it, and that window's count and sum (this payment included).
+    Both factors run in one pass so an account's state (``accounts[a]``, one 40-byte record, and
+    ``ring[a]``, its payments newest at ``head - 1``) is fetched from memory once per payment:
+    with many accounts those cache misses, not arithmetic, set the speed.
+
+    VELOCITY counts and sums this payment and the ring's payments younger than each window.
+    A payment earlier than its account's latest is placed at that latest time, so the ring stays
+    in time order and back-dating cannot move a payment out of a window. ``max_count``/``max_sum``
+    are ``inf`` where a window has no such limit. Outputs: the score, the index of the window that
+    gave it, and that window's count and sum.
+
+    AMOUNT compares log(amount) with the account's running mean and variance (Welford) before
+    this payment: only with at least ``min_history`` earlier payments and only upwards (z > 0).
+    At or above ``large_amount`` (``inf`` when off) it scores 1 whatever the history. Outputs: the
+    score, the z-score (NaN when not scored), the earlier payments and their geometric mean.
     """
     n = account.shape[0]
     n_windows = window_ns.shape[0]
-    ring_size = ring_ts.shape[1]
+    ring_size = ring.shape[1]
     longest = window_ns.max()
     counts = np.empty(n_windows, dtype=np.int64)
     sums = np.empty(n_windows, dtype=np.float64)
     for i in range(n):
         a = account[i]
         x = amount[i]
-        fill = ring_fill[a]
-        head = ring_head[a]
+        state = accounts[a]
+        events = ring[a]
+        fill = state.fill
+        head = state.head
         t = created_at_ns[i]
-        if fill > 0:
-            latest = ring_ts[a, (head - 1) % ring_size]
-            if t < latest:
-                t = latest
+        newest = head - 1 if head > 0 else ring_size - 1
+        if fill > 0 and t < events[newest].ts:
+            t = events[newest].ts
+
+        # VELOCITY
         for w in range(n_windows):
             counts[w] = 1
             sums[w] = x
-        for k in range(fill):
-            slot = (head - 1 - k) % ring_size
-            age = t - ring_ts[a, slot]
+        slot = newest
+        for _ in range(fill):
+            age = t - events[slot].ts
             if age >= longest:
                 break
+            paid = events[slot].amount
             for w in range(n_windows):
                 if age < window_ns[w]:
                     counts[w] += 1
-                    sums[w] += ring_amount[a, slot]
+                    sums[w] += paid
+            slot = slot - 1 if slot > 0 else ring_size - 1
         best = 0.0
         best_w = 0
         for w in range(n_windows):
-            ratio = max(counts[w] / max_count[w], sums[w] / max_sum[w])
-            s = _ramp(ratio, ramp_from, 1.0)
+            s = _ramp(max(counts[w] / max_count[w], sums[w] / max_sum[w]), ramp_from, 1.0)
             if s > best:
                 best = s
                 best_w = w
-        score[i] = best
+        velocity[i] = best
         window[i] = best_w
         count[i] = counts[best_w]
         total[i] = sums[best_w]
-        ring_ts[a, head] = t
-        ring_amount[a, head] = x
-        ring_head[a] = (head + 1) % ring_size
+        events[head].ts = t
+        events[head].amount = x
+        state.head = head + 1 if head + 1 < ring_size else 0
         if fill < ring_size:
-            ring_fill[a] = fill + 1
+            state.fill = fill + 1
 
-
-@njit(cache=True, nogil=True)
-def amount_kernel(account, amount, history, mean, m2,
-                  min_history, z_start, z_full, min_std, large_amount,
-                  score, z, seen, typical):
-    """Score AMOUNT against each account's running mean and variance of log(amount) (Welford).
-
-    A payment is scored against the history before it, then added to it. It scores only with
-    at least ``min_history`` earlier payments, and only when it is larger than usual (z > 0).
-    At or above ``large_amount`` (``inf`` when off) it scores 1 whatever the history.
-    Outputs: the score, the z-score (NaN when not scored), the earlier payments counted and
-    the account's typical amount (geometric mean) before this payment.
-    """
-    n = account.shape[0]
-    for i in range(n):
-        a = account[i]
-        x = amount[i]
-        k = history[a]
+        # AMOUNT
+        k = state.history
         seen[i] = k
-        s = 0.0
         z[i] = np.nan
         typical[i] = np.nan
         if not (x > 0.0 and math.isfinite(x)):
-            score[i] = 0.0
+            amount_score[i] = 0.0
             continue
         v = math.log(x)
+        mean = state.mean
+        s = 0.0
         if k >= min_history:
-            std = math.sqrt(m2[a] / (k - 1))
+            std = math.sqrt(state.m2 / (k - 1))
             if std < min_std:
                 std = min_std
-            zi = (v - mean[a]) / std
+            zi = (v - mean) / std
             z[i] = zi
-            typical[i] = math.exp(mean[a])
             s = _ramp(zi, z_start, z_full)
-        elif k > 0:
-            typical[i] = math.exp(mean[a])
+        if k > 0:
+            typical[i] = math.exp(mean)
         if x >= large_amount:
             s = 1.0
-        score[i] = s
+        amount_score[i] = s
         k += 1
-        delta = v - mean[a]
-        mean[a] += delta / k
-        m2[a] += delta * (v - mean[a])
-        history[a] = k
+        delta = v - mean
+        mean += delta / k
+        state.mean = mean
+        state.m2 += delta * (v - mean)
+        state.history = k
 
 
 @njit(cache=True, nogil=True)

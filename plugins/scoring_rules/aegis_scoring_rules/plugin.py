@@ -40,10 +40,8 @@ class RulesPlugin:
         self._engine = engine
         self._reloader = FatfReloader(engine)
         fatf = engine.rules.fatf
-        log = context.log.getChild("rules")
-        log.info("rules: %s from %s; %s", fatf.summary(), fatf.path, engine.rules.rules_version)
-        if unverified := fatf.unverified:
-            log.warning("rules: %s has rows that are not corroborated: %s", fatf.version, ", ".join(unverified))
+        context.log.getChild("rules").info("rules: %s from %s; %s", fatf.summary(), fatf.path,
+                                           engine.rules.rules_version)
 
     @hookimpl
     def aegis_scoring_score(self, batch: Batch) -> ScoreResult:

@@ -1,6 +1,6 @@
 """Hot reload of the FATF list file: notice a change, check the new file, swap or refuse.
 
-A change is noticed by the file's (mtime, size); a file whose bytes hash the same as the active
+A change is noticed by the file's (inode, mtime, size); a file whose bytes hash the same as the active
 one changes nothing. A refused file is reported once, not at every check, and the old rule set
 stays active until a file that passes the checks replaces it. Replace the file atomically
 (write a new file, then rename it over the old one) so a half-written file is never read.
@@ -19,12 +19,12 @@ from aegis_scoring_rules.ruleset import RuleSet
 PLUGIN = "rules"
 
 
-def _signature(path: Path) -> tuple[int, int] | str:
+def _signature(path: Path) -> tuple[int, int, int] | str:
     try:
         st = path.stat()
     except OSError as exc:
         return f"unreadable: {exc.strerror}"
-    return st.st_mtime_ns, st.st_size
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 class FatfReloader:
@@ -35,7 +35,7 @@ class FatfReloader:
         self.path = Path(engine.config.geo.fatf_list)
         # Unknown at first: the first check hashes the file, so a change made while the engine
         # was loading it is not missed.
-        self._seen: tuple[int, int] | str | None = None
+        self._seen: tuple[int, int, int] | str | None = None
 
     def check(self) -> ReloadReport | None:
         """Swap in a changed, valid file; report a changed, invalid one; ``None`` when unchanged."""
