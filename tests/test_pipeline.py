@@ -154,8 +154,8 @@ def scrape(port: int) -> dict[str, float]:
 def test_metrics_scraped_during_a_run_match_what_flowed(tmp_path):
     port = free_port()
     txs = transactions(1200, seed=9)
-    for t in txs[:40]:
-        t["creditor"]["country"] = "KP"
+    for i, t in enumerate(txs):
+        t["creditor"]["country"] = "KP" if i < 40 else "DE"
     source = write_jsonl(tmp_path / "in.jsonl", txs)
     config = deployment(tmp_path, source, decision={"weights": {"GEO": 1.0}},
                         metrics=[{"plugin": "prometheus", "config": {"host": "127.0.0.1", "port": port}}])

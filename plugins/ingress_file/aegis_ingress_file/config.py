@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -37,7 +37,7 @@ class FileIngressConfig(BaseModel):
                           "the absolute path (sha256 prefix) and the file name")
     currency: str = Field("EUR", description="paysim: ISO 4217 currency of the amounts (PaySim has none)")
     start: AwareDatetime = Field(
-        datetime(2026, 1, 1, tzinfo=timezone.utc),
+        datetime(2026, 1, 1, tzinfo=UTC),
         description="paysim: time of step 0; a row of step s is created at start + s hours + its rank in "
                     "the step in seconds")
     country: str | None = Field(
@@ -64,7 +64,7 @@ class FileIngressConfig(BaseModel):
     @field_validator("start")
     @classmethod
     def _on_the_hour(cls, value: datetime) -> datetime:
-        utc = value.astimezone(timezone.utc)
+        utc = value.astimezone(UTC)
         if utc.minute or utc.second or utc.microsecond:
             raise ValueError(f"must be on a whole hour in UTC (PaySim steps are hours), got {utc.isoformat()}")
         return utc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
@@ -10,6 +11,10 @@ from typing import Any, BinaryIO
 from aegis.model import Reject
 from aegis_ingress_file.position import Position
 from aegis_ingress_file.source import SourceFile, SourceFiles
+
+#: A poll must return within about 100 ms: past the first round, no new round starts after this.
+TIME_BUDGET = 0.05
+ROUND = 8192
 
 
 @dataclass
@@ -39,26 +44,27 @@ class FileReader(ABC):
     @abstractmethod
     def _read_file(self, f: BinaryIO, source: SourceFile, wanted: int, chunk: Chunk) -> None:
         """Append up to ``wanted`` records of ``f`` to ``chunk``, advancing ``self.position``'s
-        offset and line (and PaySim's clock).
-
-        Reading fewer than ``wanted`` means the file is at its end.
-        """
+        offset and line (and PaySim's clock) past them."""
 
     def _open(self, source: SourceFile) -> BinaryIO:
-        """Open ``source`` positioned at ``self.position`` (formats with a header override this)."""
+        """Open ``source`` at ``self.position``'s offset (a format with per-file reading state extends this)."""
         f = open(source.path, "rb")  # kept open across polls, closed in close()
         f.seek(self.position.offset)
         return f
 
     def read(self, max_records: int) -> Chunk:
-        """Up to ``max_records`` records (payloads and rejects together)."""
+        """Up to ``max_records`` records (payloads and rejects together). A large request is read
+        in rounds of :data:`ROUND` records and cut short once :data:`TIME_BUDGET` is spent."""
         chunk = Chunk()
+        deadline = time.monotonic() + TIME_BUDGET
         while not self._exhausted and len(chunk) < max_records:
+            if len(chunk) >= ROUND and time.monotonic() > deadline:
+                break
             source = self.files.files[self.position.file_index]
             if self._handle is None:
                 self._handle = self._open(source)
             before = len(chunk)
-            self._read_file(self._handle, source, max_records - before, chunk)
+            self._read_file(self._handle, source, min(max_records - before, ROUND), chunk)
             self.position = replace(self.position, records=self.position.records + len(chunk) - before)
             if self.position.offset < os.fstat(self._handle.fileno()).st_size:
                 continue

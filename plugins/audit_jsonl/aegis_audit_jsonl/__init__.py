@@ -1,0 +1,1 @@
+"""Aegis ``jsonl`` audit sink: append-only JSON Lines, idempotent on UETR, with an fsync policy."""

@@ -1,0 +1,153 @@
+"""An append-only JSON Lines file: torn-tail repair, one write per batch, fsync policy, rotation."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aegis_audit_jsonl.config import FsyncPolicy
+from aegis_audit_jsonl.tail import complete_length
+
+log = logging.getLogger("aegis.audit.jsonl")
+MODE = 0o640
+_sync = getattr(os, "fdatasync", os.fsync)  # appended data and the new size; no need for atime/mtime
+
+
+def fsync_directory(path: Path) -> None:
+    """Make a created, renamed or removed directory entry durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def repair_torn_tail(path: Path) -> int:
+    """Truncate a partial last line (a crash mid-write) and return how many bytes were dropped.
+
+    Those records were never acknowledged (a write returns only when complete), so their
+    source delivers them again.
+    """
+    size = os.path.getsize(path)
+    keep = complete_length(path) if size else 0
+    if keep == size:
+        return 0
+    with open(path, "r+b") as f:
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
+    log.warning("%s ended with a partial line (crash during a write): dropped its last %d bytes; those records "
+                "were never acknowledged and will be delivered again", path, size - keep)
+    return size - keep
+
+
+class AppendFile:
+    """One JSON Lines file opened with ``O_APPEND``; every :meth:`append` is a single ``write``."""
+
+    def __init__(self, path: Path, fsync: FsyncPolicy, rotate_bytes: int | None = None):
+        self.path = path
+        self.fsync = fsync
+        self.rotate_bytes = rotate_bytes
+        self._lock = threading.Lock()
+        self._fd = -1
+        self._identity = (0, 0)
+        self._dirty = False
+        self.size = 0
+        self.torn_bytes_dropped = 0
+
+    @property
+    def rotated_name(self) -> re.Pattern[str]:
+        """Names of this file's rotated predecessors: ``<stem>.<UTC timestamp>.<n>.jsonl``."""
+        return re.compile(rf"^{re.escape(self.path.stem)}\.(\d{{8}}T\d{{6}}Z)\.(\d+)\.jsonl$")
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            self.torn_bytes_dropped = repair_torn_tail(self.path)
+        self._open_fd()
+
+    def _open_fd(self) -> None:
+        """Open (creating if needed) the file at ``path``; a new file's directory entry is fsynced."""
+        created = not self.path.exists()
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, MODE)
+        st = os.fstat(self._fd)
+        self.size, self._identity = st.st_size, (st.st_dev, st.st_ino)
+        if created:
+            fsync_directory(self.path.parent)
+
+    def _follow_external_rotation(self) -> None:
+        """Reopen the path when someone moved the file away (``mv log log.1; touch log``, logrotate)."""
+        try:
+            st = os.stat(self.path)
+            moved = (st.st_dev, st.st_ino) != self._identity
+        except FileNotFoundError:
+            moved = True
+        if moved:
+            if self.fsync != "never":
+                _sync(self._fd)
+            os.close(self._fd)
+            self._dirty = False
+            self._open_fd()
+            log.warning("%s was moved or replaced from outside; writing to the file now at that path", self.path)
+
+    def append(self, data: bytes) -> None:
+        """Append ``data`` (whole lines) in one ``write`` call, then fsync as the policy says."""
+        if not data:
+            return
+        with self._lock:
+            self._follow_external_rotation()
+            if self.rotate_bytes is not None and self.size and self.size + len(data) > self.rotate_bytes:
+                self._rotate()
+            written = os.write(self._fd, data)
+            while written < len(data):  # a short write (disk full, signal): finish it or raise
+                written += os.write(self._fd, memoryview(data)[written:])
+            self.size += len(data)
+            if self.fsync == "batch":
+                _sync(self._fd)
+            else:
+                self._dirty = True
+
+    def sync(self) -> None:
+        """fsync if anything was written since the last fsync (the interval flusher and shutdown)."""
+        with self._lock:
+            if self._dirty and self._fd >= 0:
+                _sync(self._fd)
+                self._dirty = False
+
+    def _rotate(self) -> None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        n = 1
+        while (target := self.path.with_name(f"{self.path.stem}.{stamp}.{n}.jsonl")).exists():
+            n += 1
+        if self.fsync != "never":
+            _sync(self._fd)
+        os.close(self._fd)
+        os.rename(self.path, target)
+        self._open_fd()  # fsyncs the directory: the rename and the new file are durable
+        self._dirty = False
+        log.info("rotated %s to %s", self.path, target.name)
+
+    def rotated(self) -> list[Path]:
+        """This file's rotated predecessors, oldest first."""
+        pattern = self.rotated_name
+        found = []
+        for p in self.path.parent.iterdir():
+            m = pattern.match(p.name)
+            if m:
+                found.append((m.group(1), int(m.group(2)), p))
+        return [p for _, _, p in sorted(found)]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd < 0:
+                return
+            if self._dirty and self.fsync != "never":
+                _sync(self._fd)
+            os.close(self._fd)
+            self._fd = -1
+            self._dirty = False
+

@@ -1,0 +1,35 @@
+"""The JSONL sink's configuration section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FsyncPolicy = Literal["batch", "interval", "never"]
+
+
+class JsonlAuditConfig(BaseModel):
+    """Where the records and dead letters go and how durably they are written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path = Field(Path("aegis_audit.jsonl"), description="the audit log (one decision record per line)")
+    dead_letter_path: Path | None = Field(
+        None, description="rejected input, one JSON line each; default: <stem>.dead_letter.jsonl next to path")
+    fsync: FsyncPolicy = Field(
+        "batch", description="batch: fsync before every write returns (durable against machine crashes); "
+                             "interval: a background fsync every fsync_interval seconds, so a machine crash "
+                             "loses at most that much; never: the OS decides when data reaches the disk")
+    fsync_interval: float = Field(1.0, gt=0, description="seconds between fsyncs under fsync: interval")
+    rotate_bytes: int | None = Field(
+        None, ge=1024, description="start a new file once the current one would exceed this many bytes; the "
+                                   "old one becomes <stem>.<UTC timestamp>.<n>.jsonl")
+    dedupe_tail: int = Field(
+        65536, ge=1, description="how many recent UETRs are remembered (and reloaded from the end of the log at "
+                                 "startup) so a re-delivered record is not written twice")
+
+    @property
+    def dead_letters(self) -> Path:
+        return self.dead_letter_path or self.path.with_name(f"{self.path.stem}.dead_letter.jsonl")

@@ -1,0 +1,1 @@
+"""Aegis ``file`` ingress: resumable replay of JSONL, CSV and PaySim files."""
