@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,7 @@ def paysim_rows(limit: int | None = None):
 def baseline_end_to_end(rows: int, workdir: Path) -> dict:
     """The same work, one transaction at a time, in plain Python."""
     import uuid
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from aegis_scoring_rules.config import RulesConfig
     from aegis_scoring_rules.fatf import read_fatf_list
@@ -82,7 +83,7 @@ def baseline_end_to_end(rows: int, workdir: Path) -> dict:
     rules_config = RulesConfig.model_validate({"geo": {"fatf_list": str(FATF)}})
     reference = ReferenceRules(rules_config, read_fatf_list(FATF, rules_config.geo.status_scores))
     decision = DecisionConfig()
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     namespace = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
     accounts: dict[str, int] = {}
     out = open(workdir / "baseline.jsonl", "a")

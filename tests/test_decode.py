@@ -58,3 +58,14 @@ def test_labels_stay_aligned_after_rejects():
     r.labels["is_fraud"] = [0, 1, 1, 0]
     batch, rejects = decode(r, AccountIndex())
     assert batch.labels["is_fraud"].tolist() == [0, 1, 0] and len(rejects) == 1
+
+
+def test_canonical_json_cut_matches_per_record_serialisation():
+    from aegis.model import TRANSACTION, TRANSACTIONS, canonical_json
+    txs = transactions(50)
+    txs[3]["remittance_info"] = 'tricky },{"uetr":" text \\" end'
+    txs[4]["debtor"]["name"] = "Quote \" and brace }"
+    models = TRANSACTIONS.validate_python(txs)
+    assert canonical_json(models) == [TRANSACTION.dump_json(t, exclude_none=True) for t in models]
+    assert canonical_json(models[:1]) == [TRANSACTION.dump_json(models[0], exclude_none=True)]
+    assert canonical_json([]) == []
