@@ -91,36 +91,35 @@ class Decisions:
 
     def _render(self) -> list[bytes]:
         names = self.factor_names
+        dumps = orjson.dumps
         common = {k: v for k, v in self.versions.items() if k in TOP_LEVEL_VERSIONS}
-        other_versions = {k: v for k, v in self.versions.items() if k not in TOP_LEVEL_VERSIONS}
+        # What every record of the batch shares is serialised once and spliced in.
+        shared = dumps({"timestamp": self.timestamp, **common,
+                        "versions": {k: v for k, v in self.versions.items() if k not in TOP_LEVEL_VERSIONS},
+                        "thresholds": self.thresholds})[1:-1]
+        errors = dumps(self.errors)
         canonical = self.batch.canonical_json()
         contributions = np.round(self.contributions, 6).tolist()
         scores = np.round(self.scores, 6).tolist()
         risk = np.round(self.risk, 6).tolist()
         decision = self.decision.tolist()
-        details = [(f, d) for f, d in self.details.items()]
-        errors_all = self.errors
-        dumps = orjson.dumps
-        fragment = orjson.Fragment
+        error_mask = self.error_mask.tolist()
+        details = list(self.details.items())
+        origins = self.batch.origins
         out = []
         for i, uetr in enumerate(self.batch.uetr):
-            explanation = {f: d[i] for f, d in details if d[i]}
-            out.append(dumps({
+            head = dumps({
                 "uetr": uetr,
                 "decision": DECISION_NAMES[decision[i]],
                 "reason_code": self.reason_code[i],
                 "risk_score": risk[i],
-                "risk_factors": dict(zip(names, contributions[i], strict=False)),
-                "factor_scores": dict(zip(names, scores[i], strict=False)),
-                "explanation": explanation,
-                "errors": errors_all if self.error_mask[i] else [],
-                "timestamp": self.timestamp,
-                **common,
-                "versions": other_versions,
-                "thresholds": self.thresholds,
-                "origin": self.batch.origins[i],
-                "transaction": fragment(canonical[i]),
-            }))
+                "risk_factors": dict(zip(names, contributions[i], strict=True)),
+                "factor_scores": dict(zip(names, scores[i], strict=True)),
+                "explanation": {f: d[i] for f, d in details if d[i]},
+                "origin": origins[i],
+            })
+            out.append(b"".join((head[:-1], b',"errors":', errors if error_mask[i] else b"[]", b",", shared,
+                                 b',"transaction":', canonical[i], b"}")))
         return out
 
 
