@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import signal
 import sys
@@ -236,8 +235,8 @@ def keys_sign(file: Path, out_path: Path, key: str, config_path: Path | None) ->
         pem = host.public_key(key)
     out_path.write_bytes(signature)
     click.echo(f"signed {file} with key {key!r}: {out_path} ({len(signature)} bytes)")
-    fingerprint = hashlib.sha256(pem).hexdigest()[:16]
-    click.echo(f"public key sha256:{fingerprint} (export it with `aegis keys public-key --key {key}`)")
+    from aegis.signing import fingerprint
+    click.echo(f"public key {fingerprint(pem)} (export it with `aegis keys public-key --key {key}`)")
 
 
 @keys.command("public-key")

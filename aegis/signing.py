@@ -25,3 +25,11 @@ def verify(public_key_pem: bytes, data: bytes, signature: bytes) -> bool:
     except InvalidSignature:
         return False
     return True
+
+
+def fingerprint(public_key_pem: bytes) -> str:
+    """``sha256:<32 hex>`` over the DER SubjectPublicKeyInfo: what operators compare in a key ceremony."""
+    import hashlib
+    key = serialization.load_pem_public_key(public_key_pem)
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "sha256:" + hashlib.sha256(der).hexdigest()[:32]

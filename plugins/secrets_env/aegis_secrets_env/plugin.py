@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
 from pathlib import Path
 from typing import ClassVar
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +17,7 @@ from aegis.context import Context
 from aegis.errors import SecretNotFound, SecurityViolation
 from aegis.hookspecs import hookimpl
 from aegis.lifecycle import SelfTestResult
+from aegis.signing import fingerprint as _fingerprint
 from aegis.signing import verify
 from aegis_secrets_env.environment import read_secret
 from aegis_secrets_env.keys import KEY_NAME, generate_key, key_path, load_private_key, public_key_pem
@@ -46,10 +46,6 @@ def _warn_development_mode(log: logging.Logger, config: EnvSecrets.Config) -> No
                 config.prefix, config.key_dir)
 
 
-def _fingerprint(pem: bytes) -> str:
-    der = serialization.load_pem_public_key(pem).public_bytes(serialization.Encoding.DER,
-                                                              serialization.PublicFormat.SubjectPublicKeyInfo)
-    return "sha256:" + hashlib.sha256(der).hexdigest()[:32]
 
 
 class EnvSecrets:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from aegis.config import format_errors
 from aegis.errors import AegisError, ConfigError
+from aegis.signing import fingerprint
 from aegis_secrets_hsm.data_objects import secret_names, store_secret
 from aegis_secrets_hsm.errors import SecretStoreError, SigningKeyError
 from aegis_secrets_hsm.keys import (
@@ -27,7 +28,6 @@ from aegis_secrets_hsm.keys import (
     KeyKind,
     check_key_name,
     find_signing_key,
-    fingerprint,
     generate_signing_key,
     key_exists,
     rotate_signing_key,

@@ -73,11 +73,6 @@ def der_ecdsa_signature(raw: bytes) -> bytes:
     return encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
 
 
-def fingerprint(pem: bytes) -> str:
-    """``sha256:`` and the first 32 hex digits of the SHA-256 of the DER SubjectPublicKeyInfo."""
-    der = serialization.load_pem_public_key(pem).public_bytes(serialization.Encoding.DER,
-                                                              serialization.PublicFormat.SubjectPublicKeyInfo)
-    return "sha256:" + hashlib.sha256(der).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from aegis.context import Context
 from aegis.errors import SecurityViolation
 from aegis.hookspecs import hookimpl
 from aegis.lifecycle import SelfTestResult
-from aegis.signing import verify
+from aegis.signing import fingerprint, verify
 from aegis_secrets_hsm.data_objects import read_secret
-from aegis_secrets_hsm.keys import KEY_NAME, KeyKind, SigningKey, find_signing_key, fingerprint
+from aegis_secrets_hsm.keys import KEY_NAME, KeyKind, SigningKey, find_signing_key
 from aegis_secrets_hsm.session import TokenSession
 
 PLUGIN = section_path("secrets", None, "hsm")

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 
 from aegis.config import format_errors, load_outline
 from aegis.errors import AegisError, ConfigError
+from aegis.signing import fingerprint
 from aegis_secrets_vault.config import VaultConfig
 from aegis_secrets_vault.kv import secret_versions
-from aegis_secrets_vault.plugin import fingerprint
 from aegis_secrets_vault.session import VaultSession
 from aegis_secrets_vault.transit import DEFAULT_KEY_TYPE, SIGNING_KEY_TYPES, TransitKeys
 

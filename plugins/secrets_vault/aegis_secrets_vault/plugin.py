@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable
 from typing import ClassVar
 
-from cryptography.hazmat.primitives import serialization
-
 from aegis.config import section_path
 from aegis.context import Context
 from aegis.hookspecs import hookimpl
 from aegis.lifecycle import SelfTestResult
-from aegis.signing import verify
+from aegis.signing import fingerprint, verify
 from aegis_secrets_vault.config import VaultConfig
 from aegis_secrets_vault.errors import VaultError
 from aegis_secrets_vault.kv import read_secret, secret_versions
@@ -24,11 +21,6 @@ from aegis_secrets_vault.transit import TransitKeys
 PLUGIN = section_path("secrets", None, "vault")
 
 
-def fingerprint(pem: bytes) -> str:
-    """``sha256:`` and 32 hex digits of the DER public key: how keys are named in logs and checks."""
-    der = serialization.load_pem_public_key(pem).public_bytes(serialization.Encoding.DER,
-                                                              serialization.PublicFormat.SubjectPublicKeyInfo)
-    return "sha256:" + hashlib.sha256(der).hexdigest()[:32]
 
 
 class VaultSecrets:
