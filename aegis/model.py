@@ -172,6 +172,8 @@ class Batch:
     debtor_country: np.ndarray  # int16
     creditor_country: np.ndarray
     debtor_balance_before: np.ndarray  # float64, NaN when absent
+    debtor_name: list[str | None]
+    creditor_name: list[str | None]
     origins: list[str]
     labels: dict[str, np.ndarray] = field(default_factory=dict)
     _canonical: list[bytes] | None = field(default=None, repr=False)
@@ -210,6 +212,8 @@ class Batch:
             debtor_country=np.fromiter((country_code(d.country) for d in debtors), dtype=np.int16, count=n),
             creditor_country=np.fromiter((country_code(c.country) for c in creditors), dtype=np.int16, count=n),
             debtor_balance_before=np.array([nan if r[5] is None else r[5] for r in rows], dtype=np.float64),
+            debtor_name=[d.name for d in debtors],
+            creditor_name=[c.name for c in creditors],
             origins=origins if origins is not None else [""] * n,
             labels=labels or {},
         )
@@ -229,7 +233,9 @@ class Batch:
             amount_minor=self.amount_minor[index], currency=[self.currency[i] for i in idx],
             debtor_account=self.debtor_account[index], creditor_account=self.creditor_account[index],
             debtor_country=self.debtor_country[index], creditor_country=self.creditor_country[index],
-            debtor_balance_before=self.debtor_balance_before[index], origins=[self.origins[i] for i in idx],
+            debtor_balance_before=self.debtor_balance_before[index],
+            debtor_name=[self.debtor_name[i] for i in idx], creditor_name=[self.creditor_name[i] for i in idx],
+            origins=[self.origins[i] for i in idx],
             labels={k: v[index] for k, v in self.labels.items()},
         )
 
@@ -262,6 +268,7 @@ class RawBatch:
     labels: dict[str, list[Any]] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
     progress: tuple[int, int] | None = None  # (done, total) in the source's own unit
+    drops: int = 0  # records refused since the last batch under backpressure (e.g. BUSY replies)
     received_ns: int = 0
 
 

@@ -40,6 +40,7 @@ class RunSummary:
     rejects: int = 0
     decisions: Counter = field(default_factory=Counter)
     screening_errors: int = 0
+    drops: int = 0
     batches: int = 0
     seconds: float = 0.0
     batch_latencies: list[float] = field(default_factory=list)
@@ -59,7 +60,7 @@ class RunSummary:
         return {
             "transactions": self.transactions, "rejects": self.rejects,
             "clear": self.decisions["CLEAR"], "investigate": self.decisions["INVESTIGATE"],
-            "block": self.decisions["BLOCK"], "screening_errors": self.screening_errors,
+            "block": self.decisions["BLOCK"], "screening_errors": self.screening_errors, "drops": self.drops,
             "batches": self.batches, "seconds": round(self.seconds, 3), "tps": round(self.tps, 1),
             "batch_latency_p50_ms": round(self.latency_ms(50), 3),
             "batch_latency_p99_ms": round(self.latency_ms(99), 3),
@@ -155,11 +156,12 @@ class Pipeline:
         summary.rejects += len(item.rejects)
         summary.decisions.update({"CLEAR": clear, "INVESTIGATE": investigate, "BLOCK": block})
         summary.screening_errors += errors
+        summary.drops += item.raw.drops
         summary.batches += 1
         summary.batch_latencies.append(latency)
         host.observe(BatchStats(
             source=item.plugin.path, transactions=n, rejects=len(item.rejects), clear=clear,
-            investigate=investigate, block=block, screening_errors=errors, drops=0,
+            investigate=investigate, block=block, screening_errors=errors, drops=item.raw.drops,
             queue_fill=item.queue_fill, latency_s=latency,
             risk_scores=decisions.risk if decisions is not None else ()))
         if on_batch is not None:

@@ -72,7 +72,7 @@ class Ingress(Lifecycle):
         self.sent += len(chunk)
         record("aegis_ingress_poll", max_records=max_records, n=len(chunk))
         return RawBatch(source="mem", payloads=chunk, origins=origins, final=not self.pending,
-                        token=self.sent)
+                        token=self.sent, drops=len(chunk) // 4)
 
     @hookimpl
     def aegis_ingress_ack(self, context, batch, decisions, rejects):
@@ -175,7 +175,7 @@ class Metrics(Lifecycle):
     @hookimpl
     def aegis_metrics_observe(self, context, stats):
         record("aegis_metrics_observe", transactions=stats.transactions, block=stats.block,
-               rejects=stats.rejects)
+               rejects=stats.rejects, drops=stats.drops)
 
 
 class Proving(Lifecycle):

@@ -196,3 +196,4 @@ def test_hook_aegis_metrics_observe(recorder):
     assert sum(o["transactions"] for o in observed) == 6
     assert sum(o["block"] for o in observed) == 1
     assert sum(o["rejects"] for o in observed) == 1
+    assert [o["drops"] for o in observed] == [1, 0]  # what the ingress reported refusing
