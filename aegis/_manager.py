@@ -32,7 +32,8 @@ REQUIRED_HOOKS = {
     "scoring": ("aegis_scoring_score",),
     "secrets": ("aegis_secrets_resolve", "aegis_secrets_sign", "aegis_secrets_public_key"),
     "proving": ("aegis_proving_submit",),
-    "audit": ("aegis_audit_write", "aegis_audit_dead_letter"),
+    "audit": ("aegis_audit_write", "aegis_audit_dead_letter", "aegis_audit_known", "aegis_audit_head",
+              "aegis_audit_checkpoint", "aegis_audit_scan", "aegis_audit_checkpoints"),
     "metrics": ("aegis_metrics_observe",),
 }
 
@@ -213,9 +214,10 @@ class PluginHost:
                 out.append((lp.path, exc))
         return out
 
-    def audit_write(self, decisions) -> None:
-        for lp in self.family("audit"):
-            self.call("aegis_audit_write", lp, decisions=decisions)
+    def one(self, hook: str, lp: LoadedPlugin, **kwargs: Any) -> Any:
+        """Call a non-firstresult hook on one plugin and return its single result."""
+        results = self.call(hook, lp, **kwargs)
+        return results[0] if results else None
 
     def dead_letter(self, rejects: Sequence) -> None:
         for lp in self.family("audit"):

@@ -46,6 +46,16 @@ class PipelineConfig(BaseModel):
     state_dir: Path = Field(Path("var/state"), description="where plugins keep positions and checkpoints")
 
 
+class AuditTrailConfig(BaseModel):
+    """YAML section ``audit_trail``: how often records are sealed and with which key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checkpoint_every: int = Field(10_000, ge=1, description="seal a checkpoint after this many records")
+    checkpoint_seconds: float = Field(10.0, gt=0, description="... or after this many seconds, whichever first")
+    signing_key: str = Field("audit", description="name of the secrets plugin's key that signs checkpoints")
+
+
 class DeploymentConfig(BaseModel):
     """The whole deployment: installed plugins selected by name, plus kernel settings."""
 
@@ -62,6 +72,7 @@ class DeploymentConfig(BaseModel):
     metrics: list[PluginRef] = Field(default_factory=list)
     proving: PluginRef | None = None
     decision: DecisionConfig = Field(default_factory=DecisionConfig)
+    audit_trail: AuditTrailConfig = Field(default_factory=AuditTrailConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
 
     def plugin_refs(self) -> list[tuple[str, int | None, PluginRef]]:

@@ -23,12 +23,13 @@ a test keeps the two in step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
+    from aegis.audit_chain import ChainedRecord, ChainHead
     from aegis.context import Context
     from aegis.decide import Decisions
     from aegis.lifecycle import ReloadReport, SelfTestResult
@@ -226,17 +227,73 @@ def aegis_proving_verify(context: Context, proof: dict, public_inputs: list) -> 
 
 
 @hookspec
-def aegis_audit_write(context: Context, decisions: Decisions) -> None:
-    """Write the batch's decision records; return only when they are durable.
+def aegis_audit_write(context: Context, decisions: Decisions, records: Sequence[ChainedRecord]) -> None:
+    """Store the batch's chained records; return only when they are durable.
 
-    Durable means they survive a crash of the process (and, under the default fsync
-    policy, of the machine). Writing is idempotent on UETR: a record whose UETR the sink
-    already holds is not written again. Raising fails the batch: it is not acknowledged
-    and the run stops, so nothing is acknowledged that was not recorded.
+    ``records`` are the lines to store, in order: the kernel has already left out UETRs the
+    sink reported as known (:func:`aegis_audit_known`) and appended this sink's hash-chain
+    member to each line (:mod:`aegis.audit_chain`). Store each ``record.line`` byte for byte;
+    never re-serialise it, or verification fails. Durable means it survives a crash of the
+    process (and, under the default fsync policy, of the machine). Raising fails the batch: it
+    is not acknowledged and the run stops, so nothing is acknowledged that was not recorded.
 
     :param context: the run's :class:`~aegis.context.Context`.
-    :param decisions: the batch's :class:`~aegis.decide.Decisions`; ``decisions.lines()``
-        gives each record's canonical JSON.
+    :param decisions: the batch's :class:`~aegis.decide.Decisions` (all of them, for columns).
+    :param records: the :class:`~aegis.audit_chain.ChainedRecord` list to store.
+
+    .. versionchanged:: 0.2 ``records`` added: sinks store chained lines, not ``decisions.lines()``.
+    """
+
+
+@hookspec
+def aegis_audit_known(context: Context, uetrs: Sequence[str]) -> Collection[str]:
+    """Return which of ``uetrs`` the sink already stores (writing is idempotent on UETR).
+
+    Called before every write so a re-delivered transaction (after a crash between audit and
+    acknowledgement) is not recorded twice. A sink may answer from a bounded recent window when
+    re-delivery can only reach that far back; say so in its documentation.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param uetrs: the batch's UETRs.
+    """
+
+
+@hookspec
+def aegis_audit_head(context: Context) -> ChainHead | None:
+    """Return where the sink's hash chain stands: last record and last checkpoint (or ``None`` if empty).
+
+    Called once at startup so the chain continues where it stopped.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    """
+
+
+@hookspec
+def aegis_audit_checkpoint(context: Context, checkpoint: dict) -> None:
+    """Durably store a signed checkpoint (Merkle root of the records since the previous one).
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param checkpoint: the checkpoint mapping, signature included (store it as JSON unchanged).
+    """
+
+
+@hookspec
+def aegis_audit_scan(context: Context, after_seq: int) -> Iterable[bytes]:
+    """Yield the stored record lines with chain ``seq`` greater than ``after_seq``, in stored order.
+
+    Used by ``aegis audit verify`` (``after_seq=0``: everything) and at startup to reload the
+    records not yet sealed by a checkpoint. Read the storage as it is; do not repair or filter.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param after_seq: yield only records after this chain position.
+    """
+
+
+@hookspec
+def aegis_audit_checkpoints(context: Context) -> list[dict]:
+    """Return every stored checkpoint, oldest first.
+
+    :param context: the run's :class:`~aegis.context.Context`.
     """
 
 

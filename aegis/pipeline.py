@@ -22,6 +22,7 @@ import numpy as np
 
 from aegis._loading import LoadedPlugin
 from aegis._manager import PluginHost
+from aegis.audit_trail import AuditTrail
 from aegis.config import DeploymentConfig
 from aegis.decide import Decisions, decide
 from aegis.decode import decode
@@ -83,6 +84,7 @@ class Pipeline:
         self.host = host
         self.config = config
         self.accounts = AccountIndex()
+        self.trail = AuditTrail(host, config.audit_trail)
         self._queue: queue.Queue = queue.Queue(maxsize=config.pipeline.queue_batches)
         self._stop = threading.Event()
         self._abort = threading.Event()
@@ -141,7 +143,7 @@ class Pipeline:
             decisions = decide(item.batch, host.score(item.batch), self.config.decision)
         # Durable before acknowledged: audit first, dead letters next, then the source.
         if decisions is not None:
-            host.audit_write(decisions)
+            self.trail.write(decisions)
         if item.rejects:
             host.dead_letter(item.rejects)
         host.ack(item.plugin, item.raw, decisions, item.rejects)
@@ -192,6 +194,7 @@ class Pipeline:
         gc.set_threshold(200_000, 50, 100)
         start = time.perf_counter()
         last_reload = time.monotonic()
+        self.trail.open()
         try:
             for t in threads:
                 t.start()
@@ -207,6 +210,7 @@ class Pipeline:
                     continue
                 self._process(item, on_batch)
                 last_reload = self._maybe_reload(last_reload)
+            self.trail.seal()  # everything acknowledged is sealed before a clean exit
         except BaseException:
             self._abort.set()
             raise

@@ -143,9 +143,44 @@ class Audit(Lifecycle):
         self.token = config.token
 
     @hookimpl
-    def aegis_audit_write(self, context, decisions):
-        record("aegis_audit_write", n=len(decisions))
-        STORE["records"].extend(decisions.lines())
+    def aegis_audit_write(self, context, decisions, records):
+        record("aegis_audit_write", n=len(records))
+        STORE["records"].extend(r.line for r in records)
+
+    @hookimpl
+    def aegis_audit_known(self, context, uetrs):
+        import orjson
+        stored = {orjson.loads(line)["uetr"] for line in STORE["records"]}
+        record("aegis_audit_known", n=len(uetrs))
+        return stored & set(uetrs)
+
+    @hookimpl
+    def aegis_audit_head(self, context):
+        from aegis.audit_chain import ChainHead, checkpoint_hash, split_line
+        record("aegis_audit_head")
+        if not STORE["records"]:
+            return None
+        member = split_line(STORE["records"][-1])[1]
+        head = ChainHead(seq=member["seq"], hash=member["hash"])
+        if STORE.get("checkpoints"):
+            head.checkpoint_seq = STORE["checkpoints"][-1]["to_seq"]
+            head.checkpoint_hash = checkpoint_hash(STORE["checkpoints"][-1])
+        return head
+
+    @hookimpl
+    def aegis_audit_checkpoint(self, context, checkpoint):
+        record("aegis_audit_checkpoint", to_seq=checkpoint["to_seq"])
+        STORE.setdefault("checkpoints", []).append(checkpoint)
+
+    @hookimpl
+    def aegis_audit_scan(self, context, after_seq):
+        from aegis.audit_chain import split_line
+        record("aegis_audit_scan", after_seq=after_seq)
+        return [line for line in STORE["records"] if split_line(line)[1]["seq"] > after_seq]
+
+    @hookimpl
+    def aegis_audit_checkpoints(self, context):
+        return list(STORE.get("checkpoints", []))
 
     @hookimpl
     def aegis_audit_dead_letter(self, context, rejects):

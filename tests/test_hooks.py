@@ -11,6 +11,8 @@ import sys
 import orjson
 import pytest
 
+from aegis.audit_chain import split_line
+from aegis.audit_verify import verify_trail
 from aegis.config import parse_outline
 from aegis.deployment import started
 from aegis.pipeline import Pipeline
@@ -167,6 +169,60 @@ def test_hook_aegis_audit_write(recorder):
     run(outline(txs))
     assert [c["n"] for c in calls(recorder, "aegis_audit_write")] == [4, 2]
     assert [orjson.loads(line)["uetr"] for line in recorder.STORE["records"]] == [t["uetr"] for t in txs]
+
+
+def test_hook_aegis_audit_known(recorder):
+    txs = transactions(6)
+    config = outline(txs)
+    run(config)
+    # a second run re-delivers everything: nothing is recorded twice
+    recorder.STORE["records"] = recorder.STORE["records"][:4]  # as if the last batch was never acknowledged
+    recorder.STORE["checkpoints"] = []
+    run(outline(txs))
+    assert [orjson.loads(line)["uetr"] for line in recorder.STORE["records"]] == [t["uetr"] for t in txs]
+    assert calls(recorder, "aegis_audit_known")[0] == {"n": 4}
+
+
+def test_hook_aegis_audit_head(recorder):
+    run(outline(transactions(5)))
+    run(outline(transactions(3, seed=99)))
+    seqs = [split_line(line)[1]["seq"] for line in recorder.STORE["records"]]
+    assert seqs == [1, 2, 3, 4, 5, 6, 7, 8]  # the second run continued the chain
+    assert len(calls(recorder, "aegis_audit_head")) == 2
+
+
+def test_hook_aegis_audit_checkpoint(recorder):
+    config = outline(transactions(10), audit_trail={"checkpoint_every": 4})
+    with started(config) as host:
+        Pipeline(host, config).run()
+        pem = host.public_key("audit")
+    checkpoints = recorder.STORE["checkpoints"]
+    assert [c["to_seq"] for c in checkpoints] == [4, 8, 10]  # every 4 records, the rest sealed at the end
+    report = verify_trail(recorder.STORE["records"], checkpoints, pem)
+    assert report.ok and report.sealed_through == 10
+
+
+def test_hook_aegis_audit_scan(recorder):
+    config = outline(transactions(5), audit_trail={"checkpoint_every": 1000})
+    run(config)
+    # records after the last checkpoint are reloaded at startup (here: none, the run sealed them)
+    run(outline(transactions(2, seed=5)))
+    assert calls(recorder, "aegis_audit_scan") == []
+    recorder.STORE["checkpoints"].pop()  # as if the process died before sealing
+    run(outline(transactions(1, seed=6)))
+    assert calls(recorder, "aegis_audit_scan") == [{"after_seq": 5}]
+    spans = [(c["from_seq"], c["to_seq"]) for c in recorder.STORE["checkpoints"]]
+    assert spans[-2:] == [(6, 7), (8, 8)]  # the reloaded records sealed at startup, then the new one
+
+
+def test_hook_aegis_audit_checkpoints(recorder):
+    config = outline(transactions(6), audit_trail={"checkpoint_every": 3})
+    with started(config) as host:
+        Pipeline(host, config).run()
+        lp = host.family("audit")[0]
+        stored = host.one("aegis_audit_checkpoints", lp)
+    # sealing is checked after each batch (4 records here), the remainder is sealed at the end
+    assert [(c["from_seq"], c["to_seq"]) for c in stored] == [(1, 4), (5, 6)]
 
 
 def test_hook_aegis_audit_dead_letter(recorder):

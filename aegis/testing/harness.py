@@ -45,6 +45,9 @@ class PluginHarness:
         self.host = PluginHost([self.loaded], context)
         self.host.context = replace(context, host=self.host)
         self.accounts = AccountIndex()
+        self._trail = None
+        from cryptography.hazmat.primitives.asymmetric import ec
+        self.signing_key = ec.generate_private_key(ec.SECP256R1())
 
     @property
     def plugin(self) -> Any:
@@ -62,6 +65,8 @@ class PluginHarness:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._trail is not None and exc[0] is None:
+            self._trail.seal()
         self.host.shutdown()
 
     def call(self, hook: str, **kwargs: Any) -> Any:
@@ -94,3 +99,29 @@ class PluginHarness:
             result = ScoreResult(factors={"AMOUNT": FactorScores(np.linspace(0, 1, batch.n), "RC_AMOUNT_ANOMALY")},
                                  versions={"rules_version": "conformance"})
         return decide(batch, [("conformance", result)], config or DecisionConfig())
+
+    # -- audit sinks: the kernel's trail (idempotency, chain, checkpoints) with a throwaway key --
+
+    @property
+    def public_key_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+        return self.signing_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def sign(self, data: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        return self.signing_key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+    def trail(self, checkpoint_every: int = 50):
+        """The kernel's :class:`~aegis.audit_trail.AuditTrail` over this sink (opened on first use)."""
+        if self._trail is None:
+            from aegis.audit_trail import AuditTrail
+            from aegis.config import AuditTrailConfig
+            self._trail = AuditTrail(self.host, AuditTrailConfig(checkpoint_every=checkpoint_every), sign=self.sign)
+            self._trail.open()
+        return self._trail
+
+    def audit(self, decisions: Decisions) -> None:
+        """Write ``decisions`` through the kernel's trail, as the pipeline does."""
+        self.trail().write(decisions)

@@ -31,5 +31,10 @@ class JsonlAuditConfig(BaseModel):
                                  "startup) so a re-delivered record is not written twice")
 
     @property
+    def checkpoints(self) -> Path:
+        """Signed checkpoints of the hash chain: <stem>.checkpoints.jsonl next to path."""
+        return self.path.with_name(f"{self.path.stem}.checkpoints.jsonl")
+
+    @property
     def dead_letters(self) -> Path:
         return self.dead_letter_path or self.path.with_name(f"{self.path.stem}.dead_letter.jsonl")

@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
 
+import orjson
+
+from aegis.audit_chain import ChainedRecord, ChainHead, checkpoint_hash, split_line
 from aegis.decide import Decisions
 from aegis.hookspecs import hookimpl
 from aegis.lifecycle import SelfTestResult
@@ -33,6 +36,8 @@ class JsonlAuditSink:
         self.config = config
         self.records = AppendFile(config.path, config.fsync, config.rotate_bytes)
         self.dead_letters = AppendFile(config.dead_letters, config.fsync, config.rotate_bytes)
+        # Checkpoints are few and are what makes the log provable: always fsynced, never rotated.
+        self.checkpoints = AppendFile(config.checkpoints, "batch")
         self.recent = RecentUetrs(config.dedupe_tail)
         self.flusher: IntervalFlusher | None = None
         self.written = 0
@@ -58,6 +63,7 @@ class JsonlAuditSink:
     def aegis_startup(self) -> None:
         self.records.open()
         self.dead_letters.open()
+        self.checkpoints.open()
         self._remember_tail()
         if self.config.fsync == "interval":
             self.flusher = IntervalFlusher([self.records, self.dead_letters], self.config.fsync_interval)
@@ -70,28 +76,61 @@ class JsonlAuditSink:
             self.flusher = None
         self.records.close()
         self.dead_letters.close()
+        self.checkpoints.close()
 
     def _check_flusher(self) -> None:
         if self.flusher is not None and self.flusher.failure is not None:
             raise OSError(f"background fsync of {self.records.path} failed earlier: {self.flusher.failure}")
 
     @hookimpl
-    def aegis_audit_write(self, decisions: Decisions) -> None:
+    def aegis_audit_known(self, uetrs: Sequence[str]) -> set[str]:
+        """Known from the recent window (``dedupe_tail``): re-delivery only reaches unacknowledged batches."""
+        return {u for u in uetrs if u in self.recent}
+
+    @hookimpl
+    def aegis_audit_write(self, decisions: Decisions, records: Sequence[ChainedRecord]) -> None:
         self._check_flusher()
-        uetrs = decisions.uetr
-        lines = decisions.lines()
-        fresh = self.recent.fresh(uetrs)
-        if fresh is not None:
-            skipped = len(uetrs) - len(fresh)
-            self.duplicates_skipped += skipped
-            log.debug("%s: skipped %d record(s) whose UETR is already written", self.records.path, skipped)
-            lines = [lines[i] for i in fresh]
-            uetrs = [uetrs[i] for i in fresh]
-        if not lines:
+        if not records:
             return
-        self.records.append(b"\n".join(chain(lines, (b"",))))
-        self.recent.add(uetrs)
-        self.written += len(lines)
+        self.records.append(b"\n".join(chain((r.line for r in records), (b"",))))
+        self.recent.add([r.uetr for r in records])
+        self.written += len(records)
+
+    @hookimpl
+    def aegis_audit_head(self) -> ChainHead | None:
+        last = next((lines for path in self._log_files() if (lines := last_lines(path, 1))), None)
+        if last is None:
+            return None
+        chain_member = split_line(last[0])[1]
+        head = ChainHead(seq=int(chain_member["seq"]), hash=chain_member["hash"])
+        checkpoints = last_lines(self.checkpoints.path, 1)
+        if checkpoints:
+            checkpoint = orjson.loads(checkpoints[0])
+            head.checkpoint_seq, head.checkpoint_hash = int(checkpoint["to_seq"]), checkpoint_hash(checkpoint)
+        return head
+
+    @hookimpl
+    def aegis_audit_checkpoint(self, checkpoint: dict) -> None:
+        self.checkpoints.append(orjson.dumps(checkpoint) + b"\n")
+
+    @hookimpl
+    def aegis_audit_scan(self, after_seq: int):
+        for path in reversed(self._log_files()):  # oldest rotated file first
+            with open(path, "rb") as f:
+                for line in f:
+                    line = line.rstrip(b"\n")
+                    if not line:
+                        continue
+                    if after_seq and _seq(line) <= after_seq:
+                        continue
+                    yield line
+
+    @hookimpl
+    def aegis_audit_checkpoints(self) -> list[dict]:
+        path = self.checkpoints.path
+        if not path.exists():
+            return []
+        return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
     @hookimpl
     def aegis_audit_dead_letter(self, rejects: Sequence[Reject]) -> None:
@@ -124,3 +163,10 @@ class JsonlAuditSink:
             os.close(fd)
             os.unlink(probe)
         return results
+
+
+def _seq(line: bytes) -> int:
+    try:
+        return int(split_line(line)[1]["seq"])
+    except (ValueError, KeyError):
+        return 0  # unreadable: let the verifier report it

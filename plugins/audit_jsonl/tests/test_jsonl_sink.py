@@ -16,6 +16,7 @@ import aegis_audit_jsonl.append_file as append_file
 import orjson
 import pytest
 
+from aegis.audit_chain import split_line
 from aegis.model import Reject
 from aegis.testing.harness import PluginHarness
 from aegis.testing.samples import transactions
@@ -49,14 +50,20 @@ def os_calls(monkeypatch):
     return calls
 
 
+def bodies(path) -> list[bytes]:
+    """The stored lines without their chain member: the kernel's records, byte for byte."""
+    return [split_line(line)[0] for line in path.read_bytes().splitlines()]
+
+
 def test_records_are_the_kernel_lines_exactly_one_write_per_batch(tmp_path, os_calls):
     with sink(tmp_path) as h:
+        h.trail(checkpoint_every=1_000_000)
         first, second = decisions_for(h, 50, 1), decisions_for(h, 20, 2)
-        h.call("aegis_audit_write", decisions=first)
-        h.call("aegis_audit_write", decisions=second)
+        h.audit(first)
+        h.audit(second)
         assert os_calls["write"] == 2
     log = tmp_path / "audit" / "log.jsonl"
-    assert log.read_bytes() == b"".join(line + b"\n" for line in first.lines() + second.lines())
+    assert bodies(log) == first.lines() + second.lines()
     assert stat.S_IMODE(log.stat().st_mode) == 0o640 & ~_umask()
 
 
@@ -69,7 +76,7 @@ def _umask() -> int:
 def test_fsync_batch_syncs_before_every_write_returns(tmp_path, os_calls):
     with sink(tmp_path, fsync="batch") as h:
         for seed in range(3):
-            h.call("aegis_audit_write", decisions=decisions_for(h, 5, seed))
+            h.audit(decisions_for(h, 5, seed))
             assert os_calls["sync"] == seed + 1
         h.call("aegis_audit_dead_letter", rejects=[Reject("x:1", "bad", b"{}")])
         assert os_calls["sync"] == 4
@@ -79,8 +86,8 @@ def test_fsync_interval_syncs_in_the_background_within_the_interval(tmp_path, os
     with sink(tmp_path, fsync="interval", fsync_interval=0.4) as h:
         first, second = decisions_for(h, 5, 1), decisions_for(h, 5, 2)
         written = time.monotonic()
-        h.call("aegis_audit_write", decisions=first)
-        h.call("aegis_audit_write", decisions=second)
+        h.audit(first)
+        h.audit(second)
         assert os_calls["sync"] == 0  # the writes themselves do not wait for the disk
         while os_calls["sync"] == 0 and time.monotonic() - written < 3:
             time.sleep(0.01)
@@ -92,21 +99,21 @@ def test_fsync_interval_syncs_in_the_background_within_the_interval(tmp_path, os
 
 def test_fsync_never_leaves_it_to_the_os(tmp_path, os_calls):
     with sink(tmp_path, fsync="never") as h:
-        h.call("aegis_audit_write", decisions=decisions_for(h, 5, 1))
-    assert os_calls["sync"] == 0
+        h.audit(decisions_for(h, 5, 1))
+        assert os_calls["sync"] == 0  # (the checkpoint sealed on exit is always fsynced)
     assert len((tmp_path / "audit" / "log.jsonl").read_bytes().splitlines()) == 5
 
 
 def test_idempotent_after_restart_and_duplicates_counted(tmp_path):
     with sink(tmp_path) as h:
         decisions = decisions_for(h, 40, 3)
-        h.call("aegis_audit_write", decisions=decisions)
+        h.audit(decisions)
     with sink(tmp_path) as h:
-        h.call("aegis_audit_write", decisions=decisions)
+        h.audit(decisions)
         more = decisions_for(h, 10, 4)
-        h.call("aegis_audit_write", decisions=more)
-        h.call("aegis_audit_write", decisions=more)
-        assert h.plugin.duplicates_skipped == 50 and h.plugin.written == 10
+        h.audit(more)
+        h.audit(more)
+        assert h.trail().sinks[0].duplicates_skipped == 50 and h.plugin.written == 10
     lines = (tmp_path / "audit" / "log.jsonl").read_bytes().splitlines()
     assert [orjson.loads(line)["uetr"] for line in lines] == decisions.uetr + more.uetr
 
@@ -114,7 +121,7 @@ def test_idempotent_after_restart_and_duplicates_counted(tmp_path):
 def test_a_uetr_twice_in_one_batch_is_written_once(tmp_path):
     with sink(tmp_path) as h:
         batch = h.batch(transactions(3, seed=5) + transactions(1, seed=5))
-        h.call("aegis_audit_write", decisions=PluginHarness.decisions(batch))
+        h.audit(PluginHarness.decisions(batch))
     lines = (tmp_path / "audit" / "log.jsonl").read_bytes().splitlines()
     assert len(lines) == 3
 
@@ -122,11 +129,11 @@ def test_a_uetr_twice_in_one_batch_is_written_once(tmp_path):
 def test_dedupe_window_is_bounded_and_reloaded_from_the_tail(tmp_path):
     with sink(tmp_path, dedupe_tail=10) as h:
         decisions = decisions_for(h, 30, 6)
-        h.call("aegis_audit_write", decisions=decisions)
+        h.audit(decisions)
     with sink(tmp_path, dedupe_tail=10) as h:
         assert len(h.plugin.recent) == 10
         assert all(u in h.plugin.recent for u in decisions.uetr[-10:])
-        h.call("aegis_audit_write", decisions=decisions)  # only the last 10 are remembered
+        h.audit(decisions)  # only the last 10 are remembered
     uetrs = [orjson.loads(line)["uetr"] for line in (tmp_path / "audit" / "log.jsonl").read_bytes().splitlines()]
     assert uetrs == decisions.uetr + decisions.uetr[:20]
 
@@ -135,16 +142,17 @@ def test_torn_tail_is_truncated_with_a_warning_and_the_record_rewritten(tmp_path
     log = tmp_path / "audit" / "log.jsonl"
     with sink(tmp_path) as h:
         decisions = decisions_for(h, 8, 7)
-        h.call("aegis_audit_write", decisions=PluginHarness.decisions(h.batch(transactions(8, seed=7)[:7])))
+        h.audit(PluginHarness.decisions(h.batch(transactions(8, seed=7)[:7])))
     whole = log.read_bytes()
     torn = decisions.lines()[7][:100]
     log.write_bytes(whole + torn)
     with caplog.at_level(logging.WARNING, logger="aegis.audit.jsonl"), sink(tmp_path) as h:
         assert log.read_bytes() == whole
-        h.call("aegis_audit_write", decisions=decisions)  # the source re-delivers the whole batch
+        h.audit(decisions)  # the source re-delivers the whole batch
     warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warning) == 1 and str(log) in warning[0] and "dropped its last 100 bytes" in warning[0]
-    assert log.read_bytes() == whole + decisions.lines()[7] + b"\n"
+    assert log.read_bytes().startswith(whole)
+    assert bodies(log)[7:] == [decisions.lines()[7]]
 
 
 def test_dead_letters_keep_text_or_base64_payloads(tmp_path):
@@ -173,13 +181,15 @@ def test_dead_letter_path_can_be_set(tmp_path):
 def test_rotation_keeps_batches_whole_and_lookup_and_dedupe_span_files(tmp_path):
     with sink(tmp_path) as h:
         batches = [decisions_for(h, 8, 10 + seed) for seed in range(6)]
-    batch_bytes = max(sum(len(line) + 1 for line in b.lines()) for b in batches)
+    chain_member = len(b',"chain":{"seq":10,"prev":"","hash":""}') + 128
+    batch_bytes = max(sum(len(line) + 1 + chain_member for line in b.lines()) for b in batches)
     limit = int(2.5 * batch_bytes)  # two batches fit in a file, a third does not
     with sink(tmp_path, rotate_bytes=limit) as h:
         for decisions in batches:
-            h.call("aegis_audit_write", decisions=decisions)
+            h.audit(decisions)
     directory = tmp_path / "audit"
-    rotated = sorted(p.name for p in directory.iterdir() if p.name not in ("log.jsonl", "log.dead_letter.jsonl"))
+    rotated = sorted(p.name for p in directory.iterdir()
+                     if p.name not in ("log.jsonl", "log.dead_letter.jsonl", "log.checkpoints.jsonl"))
     assert len(rotated) == 2
     assert all(re.fullmatch(r"log\.\d{8}T\d{6}Z\.\d+\.jsonl", name) for name in rotated)
     files = [directory / name for name in rotated] + [directory / "log.jsonl"]
@@ -190,17 +200,18 @@ def test_rotation_keeps_batches_whole_and_lookup_and_dedupe_span_files(tmp_path)
     with sink(tmp_path, rotate_bytes=limit) as h:
         oldest = batches[0].uetr[3]
         assert h.call("aegis_audit_lookup", uetr=oldest)["uetr"] == oldest
-        h.call("aegis_audit_write", decisions=batches[0])  # remembered from the rotated files
-        assert h.plugin.duplicates_skipped == 8
+        h.audit(batches[0])  # remembered from the rotated files
+        assert h.trail().sinks[0].duplicates_skipped == 8
 
 
 def test_lookup_returns_the_parsed_record_or_none(tmp_path):
     with sink(tmp_path) as h:
         decisions = decisions_for(h, 30, 8)
-        h.call("aegis_audit_write", decisions=decisions)
+        h.audit(decisions)
         found = h.call("aegis_audit_lookup", uetr=decisions.uetr[17].upper())
         missing = h.call("aegis_audit_lookup", uetr="00000000-0000-4000-8000-000000000000")
-    assert found == orjson.loads(decisions.lines()[17])
+    assert {k: v for k, v in found.items() if k != "chain"} == orjson.loads(decisions.lines()[17])
+    assert found["chain"]["seq"] == 18
     assert missing is None
 
 
@@ -208,17 +219,18 @@ def test_self_test_proves_writable_and_fsync_and_leaves_nothing(tmp_path):
     with sink(tmp_path) as h:
         results = h.host.self_test()
     assert [(r.check, r.ok) for r in results] == [("directory writable", True), ("fsync works", True)]
-    assert sorted(p.name for p in (tmp_path / "audit").iterdir()) == ["log.dead_letter.jsonl", "log.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "audit").iterdir()) == [
+        "log.checkpoints.jsonl", "log.dead_letter.jsonl", "log.jsonl"]
 
 
 def test_a_log_moved_away_from_outside_is_followed(tmp_path):
     log = tmp_path / "audit" / "log.jsonl"
     with sink(tmp_path) as h:
         first, second = decisions_for(h, 5, 20), decisions_for(h, 5, 21)
-        h.call("aegis_audit_write", decisions=first)
+        h.audit(first)
         log.rename(log.with_name("log.jsonl.bak"))  # the operator guide's manual rotation
         log.touch()
-        h.call("aegis_audit_write", decisions=second)
-        h.call("aegis_audit_write", decisions=first)  # still remembered: not written again
-    assert log.read_bytes() == b"".join(line + b"\n" for line in second.lines())
-    assert log.with_name("log.jsonl.bak").read_bytes() == b"".join(line + b"\n" for line in first.lines())
+        h.audit(second)
+        h.audit(first)  # still remembered: not written again
+    assert bodies(log) == second.lines()
+    assert bodies(log.with_name("log.jsonl.bak")) == first.lines()

@@ -1,0 +1,187 @@
+"""Tamper evidence for audit records: a hash chain per sink, Merkle roots, signed checkpoints.
+
+Every stored record line ends with a ``chain`` member::
+
+    {... the decision record ..., "chain": {"seq": 42, "prev": "<hex>", "hash": "<hex>"}}
+
+``hash = sha256(prev || "\\n" || body)`` where ``body`` is the line without its chain member
+(the bytes before ``,"chain":`` plus the closing brace). ``seq`` counts records from 1 in the
+order the sink stored them. Every N records or T seconds the kernel seals the records since the
+previous checkpoint: a checkpoint holds the Merkle root (RFC 6962 hashing) of their record hashes,
+the chain head, the previous checkpoint's hash, and a signature by the secrets plugin. A verifier
+needs the records, the checkpoints and the public key — nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import orjson
+
+GENESIS = "0" * 64
+CHAIN_MARKER = b',"chain":{'
+
+
+def record_hash(prev: str, body: bytes) -> str:
+    return hashlib.sha256(prev.encode() + b"\n" + body).hexdigest()
+
+
+def split_line(line: bytes) -> tuple[bytes, dict]:
+    """A stored line → (body without the chain member, the chain member). Raises ValueError."""
+    cut = line.rfind(CHAIN_MARKER)
+    if cut < 0 or not line.endswith(b"}}"):
+        raise ValueError("record has no chain member")
+    chain = orjson.loads(line[cut + len(CHAIN_MARKER) - 1:-1])
+    return line[:cut] + b"}", chain
+
+
+# -- Merkle tree (RFC 6962: leaves and nodes hashed with distinct prefixes) -------------------
+
+
+def _leaf(h: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + h).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """Largest power of two smaller than n (RFC 6962 tree shape)."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def merkle_root(hashes: Sequence[str]) -> str:
+    """Root over record hashes (hex); the empty tree's root is sha256 of nothing."""
+    if not hashes:
+        return hashlib.sha256(b"").hexdigest()
+    return _root([_leaf(bytes.fromhex(h)) for h in hashes]).hex()
+
+
+def _root(nodes: list[bytes]) -> bytes:
+    if len(nodes) == 1:
+        return nodes[0]
+    k = _split(len(nodes))
+    return _node(_root(nodes[:k]), _root(nodes[k:]))
+
+
+def inclusion_proof(hashes: Sequence[str], index: int) -> list[str]:
+    """Audit path for leaf ``index`` (hex sibling hashes, from the leaf up)."""
+    nodes = [_leaf(bytes.fromhex(h)) for h in hashes]
+    path: list[bytes] = []
+
+    def walk(part: list[bytes], i: int) -> None:
+        if len(part) == 1:
+            return
+        k = _split(len(part))
+        if i < k:
+            walk(part[:k], i)
+            path.append(_root(part[k:]))
+        else:
+            walk(part[k:], i - k)
+            path.append(_root(part[:k]))
+
+    walk(nodes, index)
+    return [p.hex() for p in path]
+
+
+def verify_inclusion(leaf_hash: str, index: int, size: int, path: Sequence[str], root: str) -> bool:
+    """Check an RFC 6962 audit path for leaf ``index`` of a tree of ``size`` leaves."""
+    def climb(i: int, n: int, steps: list[bytes], node: bytes) -> bytes | None:
+        if n == 1:
+            return node if not steps else None
+        if not steps:
+            return None
+        k = _split(n)
+        if i < k:
+            inner = climb(i, k, steps[:-1], node)
+            return None if inner is None else _node(inner, steps[-1])
+        inner = climb(i - k, n - k, steps[:-1], node)
+        return None if inner is None else _node(steps[-1], inner)
+
+    if not 0 <= index < size:
+        return False
+    result = climb(index, size, [bytes.fromhex(p) for p in path], _leaf(bytes.fromhex(leaf_hash)))
+    return result is not None and result.hex() == root
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+
+
+def checkpoint_payload(checkpoint: dict) -> bytes:
+    """The bytes a checkpoint's signature covers: its canonical JSON without ``signature``."""
+    return orjson.dumps({k: v for k, v in checkpoint.items() if k != "signature"}, option=orjson.OPT_SORT_KEYS)
+
+
+def checkpoint_hash(checkpoint: dict) -> str:
+    return hashlib.sha256(checkpoint_payload(checkpoint) + b"\n" + checkpoint["signature"].encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainedRecord:
+    """One record as a sink stores it."""
+
+    uetr: str
+    seq: int
+    hash: str
+    decision: str
+    line: bytes
+
+
+@dataclass
+class ChainHead:
+    """Where a sink's chain stands: last record and last checkpoint."""
+
+    seq: int = 0
+    hash: str = GENESIS
+    checkpoint_seq: int = 0
+    checkpoint_hash: str = GENESIS
+
+
+@dataclass
+class Chain:
+    """The running chain of one sink: appends records, and seals them into checkpoints."""
+
+    head: ChainHead = field(default_factory=ChainHead)
+    pending: list[str] = field(default_factory=list)  # hashes since the last checkpoint
+    opened_at: float = field(default_factory=time.monotonic)
+
+    def extend(self, uetrs: Sequence[str], decisions: Sequence[str], bodies: Sequence[bytes]) -> list[ChainedRecord]:
+        out = []
+        seq, prev = self.head.seq, self.head.hash
+        for uetr, decision, body in zip(uetrs, decisions, bodies, strict=True):
+            seq += 1
+            h = hashlib.sha256(prev.encode() + b"\n" + body).hexdigest()
+            line = b"".join((body[:-1], b',"chain":{"seq":', str(seq).encode(), b',"prev":"', prev.encode(),
+                             b'","hash":"', h.encode(), b'"}}'))
+            out.append(ChainedRecord(uetr, seq, h, decision, line))
+            self.pending.append(h)
+            prev = h
+        self.head.seq, self.head.hash = seq, prev
+        return out
+
+    def due(self, every_records: int, every_seconds: float) -> bool:
+        return bool(self.pending) and (len(self.pending) >= every_records
+                                       or time.monotonic() - self.opened_at >= every_seconds)
+
+    def seal(self, sink: str, deployment: str, key: str, sign, timestamp: str) -> dict:
+        """A signed checkpoint over the pending records; the chain then starts a new interval."""
+        checkpoint = {
+            "type": "aegis.audit.checkpoint", "version": 1, "deployment": deployment, "sink": sink,
+            "from_seq": self.head.seq - len(self.pending) + 1, "to_seq": self.head.seq,
+            "merkle_root": merkle_root(self.pending), "chain_head": self.head.hash,
+            "prev_checkpoint": self.head.checkpoint_hash, "timestamp": timestamp, "key": key,
+        }
+        checkpoint["signature"] = base64.b64encode(sign(checkpoint_payload(checkpoint))).decode()
+        self.head.checkpoint_seq = self.head.seq
+        self.head.checkpoint_hash = checkpoint_hash(checkpoint)
+        self.pending = []
+        self.opened_at = time.monotonic()
+        return checkpoint

@@ -1,0 +1,115 @@
+"""Offline verification of a sink's records and checkpoints.
+
+Reports every modified, deleted, inserted or reordered record with its position, every
+checkpoint whose Merkle root, chain link or signature does not hold, and how many records
+at the end are not yet sealed by a checkpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import orjson
+
+from aegis.audit_chain import GENESIS, checkpoint_hash, checkpoint_payload, merkle_root, record_hash, split_line
+from aegis.signing import verify
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: ``position`` is the record's place in storage (1-based), ``seq`` its chain number."""
+
+    kind: str  # modified | deleted | inserted | reordered | unreadable | checkpoint | signature
+    position: int | None
+    seq: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"record {self.position}" if self.position is not None else "checkpoint"
+        seq = f" (seq {self.seq})" if self.seq is not None else ""
+        return f"{self.kind.upper()} at {where}{seq}: {self.detail}"
+
+
+@dataclass
+class Report:
+    records: int = 0
+    checkpoints: int = 0
+    sealed_through: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def unsealed(self) -> int:
+        return max(0, self.records - self.sealed_through)
+
+
+def verify_trail(lines: Iterable[bytes], checkpoints: Iterable[dict], public_key_pem: bytes | None) -> Report:
+    """Walk the records in stored order, then check each checkpoint against them."""
+    report = Report()
+    hashes: dict[int, str] = {}  # seq -> recomputed hash of the record stored under that seq
+    prev = GENESIS
+    expected = 1
+    for position, line in enumerate(lines, start=1):
+        report.records += 1
+        try:
+            body, chain = split_line(line)
+            seq, claimed_prev, claimed = int(chain["seq"]), chain["prev"], chain["hash"]
+            orjson.loads(body)
+        except (ValueError, KeyError, TypeError) as exc:
+            report.findings.append(Finding("unreadable", position, None, str(exc)))
+            continue
+        actual = record_hash(claimed_prev, body)
+        if actual != claimed:
+            report.findings.append(Finding("modified", position, seq,
+                                           "content does not match its hash (record altered)"))
+        if seq != expected:
+            if seq > expected:
+                report.findings.append(Finding("deleted", position, seq,
+                                               f"records seq {expected}..{seq - 1} are missing before it"))
+            elif seq in hashes:
+                report.findings.append(Finding("reordered" if claimed_prev != prev else "inserted", position, seq,
+                                               f"seq {seq} appears again (expected {expected})"))
+            else:
+                report.findings.append(Finding("reordered", position, seq, f"expected seq {expected}"))
+        elif claimed_prev != prev:
+            report.findings.append(Finding("inserted", position, seq,
+                                           "does not link to the record before it (inserted or replaced)"))
+        hashes.setdefault(seq, claimed)
+        prev = claimed
+        expected = max(expected, seq) + 1
+
+    prev_checkpoint = GENESIS
+    for cp in checkpoints:
+        report.checkpoints += 1
+        span = f"seq {cp.get('from_seq')}..{cp.get('to_seq')}"
+        try:
+            covered = [hashes[s] for s in range(int(cp["from_seq"]), int(cp["to_seq"]) + 1)]
+        except KeyError as exc:
+            report.findings.append(Finding("deleted", None, int(str(exc)), f"checkpoint {span} seals a record "
+                                                                            f"that is not stored"))
+            continue
+        if merkle_root(covered) != cp["merkle_root"]:
+            report.findings.append(Finding("checkpoint", None, None,
+                                           f"{span}: Merkle root does not match the stored records"))
+        if cp.get("chain_head") != covered[-1]:
+            report.findings.append(Finding("checkpoint", None, None, f"{span}: chain head differs"))
+        if cp.get("prev_checkpoint") != prev_checkpoint:
+            report.findings.append(Finding("checkpoint", None, None,
+                                           f"{span}: does not link to the previous checkpoint (one removed?)"))
+        if public_key_pem is not None:
+            try:
+                ok = verify(public_key_pem, checkpoint_payload(cp), base64.b64decode(cp["signature"]))
+            except (ValueError, KeyError) as exc:
+                ok, why = False, str(exc)
+            else:
+                why = "signature does not verify with the given public key"
+            if not ok:
+                report.findings.append(Finding("signature", None, None, f"{span}: {why}"))
+        prev_checkpoint = checkpoint_hash(cp)
+        report.sealed_through = max(report.sealed_through, int(cp["to_seq"]))
+    return report
