@@ -51,37 +51,42 @@ class Report:
 def verify_trail(lines: Iterable[bytes], checkpoints: Iterable[dict], public_key_pem: bytes | None) -> Report:
     """Walk the records in stored order, then check each checkpoint against them."""
     report = Report()
-    hashes: dict[int, str] = {}  # seq -> recomputed hash of the record stored under that seq
-    prev = GENESIS
-    expected = 1
+    entries: list[tuple[int, int, str, str, str]] = []  # position, seq, prev, claimed hash, actual hash
     for position, line in enumerate(lines, start=1):
         report.records += 1
         try:
             body, chain = split_line(line)
-            seq, claimed_prev, claimed = int(chain["seq"]), chain["prev"], chain["hash"]
+            entry = (position, int(chain["seq"]), chain["prev"], chain["hash"], "")
             orjson.loads(body)
         except (ValueError, KeyError, TypeError) as exc:
-            report.findings.append(Finding("unreadable", position, None, str(exc)))
+            report.findings.append(Finding("unreadable", position, None, f"{exc} (torn or corrupted line)"))
             continue
-        actual = record_hash(claimed_prev, body)
+        entries.append((*entry[:4], record_hash(entry[2], body)))
+    present = {seq for _, seq, *_ in entries}
+
+    hashes: dict[int, str] = {}  # seq -> recomputed hash of the record first stored under that seq
+    prev, expected = GENESIS, 1
+    for position, seq, claimed_prev, claimed, actual in entries:
         if actual != claimed:
             report.findings.append(Finding("modified", position, seq,
                                            "content does not match its hash (record altered)"))
-        if seq != expected:
-            if seq > expected:
+        if seq > expected:
+            gap = range(expected, seq)
+            if any(s in present for s in gap):
+                report.findings.append(Finding("reordered", position, seq, f"stored before seq {expected}"))
+            else:
                 report.findings.append(Finding("deleted", position, seq,
                                                f"records seq {expected}..{seq - 1} are missing before it"))
-            elif seq in hashes:
-                report.findings.append(Finding("reordered" if claimed_prev != prev else "inserted", position, seq,
-                                               f"seq {seq} appears again (expected {expected})"))
-            else:
-                report.findings.append(Finding("reordered", position, seq, f"expected seq {expected}"))
+        elif seq < expected:
+            kind = "inserted" if seq in hashes else "reordered"
+            report.findings.append(Finding(kind, position, seq, f"seq {seq} stored after seq {expected - 1}"
+                                           + (" again (a copy)" if kind == "inserted" else "")))
         elif claimed_prev != prev:
             report.findings.append(Finding("inserted", position, seq,
                                            "does not link to the record before it (inserted or replaced)"))
-        hashes.setdefault(seq, claimed)
+        hashes.setdefault(seq, actual)
         prev = claimed
-        expected = max(expected, seq) + 1
+        expected = max(expected, seq + 1)
 
     prev_checkpoint = GENESIS
     for cp in checkpoints:

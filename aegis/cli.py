@@ -272,6 +272,67 @@ def keys_verify(file: Path, signature: Path, public_key: Path) -> None:
     click.echo(f"Signature OK: {file}")
 
 
+# -- audit -------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """Prove the audit trail: verify hash chains and signed checkpoints."""
+
+
+@audit.command("verify")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="verify every audit sink of this deployment (through the sinks' own readers)")
+@click.option("--sink", "sinks", multiple=True, metavar="PLUGIN:PATH",
+              help="verify one sink's storage read-only, e.g. jsonl:/app/aegis_audit.jsonl")
+@click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM public key that must have signed the checkpoints (without it signatures are not checked)")
+def audit_verify(config_path: Path | None, sinks: tuple[str, ...], public_key: Path | None) -> None:
+    """Report every modified, deleted, inserted or reordered record and every bad checkpoint."""
+    from aegis.audit_verify import verify_trail
+    pem = public_key.read_bytes() if public_key else None
+    reports = []
+    for spec in sinks:
+        plugin, _, location = spec.partition(":")
+        if not plugin or not location:
+            raise click.BadParameter(f"{spec!r}: expected PLUGIN:PATH, e.g. jsonl:aegis_audit.jsonl",
+                                     param_hint="--sink")
+        import tempfile
+
+        from pydantic import ValidationError
+
+        from aegis.testing.harness import PluginHarness
+        try:
+            harness = PluginHarness("audit", plugin, {"path": location, "read_only": True}, Path(tempfile.mkdtemp()))
+        except ValidationError as exc:
+            raise click.BadParameter(f"{spec}: the {plugin!r} sink cannot be opened read-only by path: "
+                                     f"{exc.errors()[0]['msg']}", param_hint="--sink") from None
+        with harness as sink:
+            lines = sink.call("aegis_audit_scan", after_seq=0) or ()
+            reports.append((spec, verify_trail(lines, sink.call("aegis_audit_checkpoints") or [], pem)))
+    if config_path:
+        cfg = load_outline(config_path)
+        configure_logging(cfg.log_level)
+        with started(cfg, source=str(config_path), families=("audit",)) as host:
+            for lp in host.family("audit"):
+                lines = host.one("aegis_audit_scan", lp, after_seq=0) or ()
+                checkpoints = host.one("aegis_audit_checkpoints", lp) or []
+                reports.append((lp.path, verify_trail(lines, checkpoints, pem)))
+    if not reports:
+        raise click.UsageError("say what to verify: -c deployment.yaml and/or --sink jsonl:PATH")
+    failed = False
+    for name, report in reports:
+        status = "OK" if report.ok else "TAMPERED"
+        click.echo(f"{name}: {status}: {report.records:,} records, {report.checkpoints:,} checkpoints, "
+                   f"sealed through seq {report.sealed_through:,}"
+                   + (f", {report.unsealed:,} not yet sealed" if report.unsealed else "")
+                   + ("" if pem else " (signatures NOT checked: no --public-key)"))
+        for finding in report.findings:
+            click.echo(f"  {finding}")
+        failed |= not report.ok
+    sys.exit(1 if failed else 0)
+
+
 # -- self-test ---------------------------------------------------------------------
 
 

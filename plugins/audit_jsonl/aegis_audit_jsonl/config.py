@@ -30,6 +30,9 @@ class JsonlAuditConfig(BaseModel):
         65536, ge=1, description="how many recent UETRs are remembered (and reloaded from the end of the log at "
                                  "startup) so a re-delivered record is not written twice")
 
+    read_only: bool = Field(
+        False, description="open the log for reading only (verification, export): no torn-tail repair, no writes")
+
     @property
     def checkpoints(self) -> Path:
         """Signed checkpoints of the hash chain: <stem>.checkpoints.jsonl next to path."""

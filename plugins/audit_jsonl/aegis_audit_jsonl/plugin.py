@@ -61,6 +61,10 @@ class JsonlAuditSink:
 
     @hookimpl
     def aegis_startup(self) -> None:
+        if self.config.read_only:
+            if not self.config.path.exists():
+                raise FileNotFoundError(f"audit log {self.config.path} does not exist")
+            return
         self.records.open()
         self.dead_letters.open()
         self.checkpoints.open()
@@ -79,6 +83,8 @@ class JsonlAuditSink:
         self.checkpoints.close()
 
     def _check_flusher(self) -> None:
+        if self.config.read_only:
+            raise PermissionError(f"{self.records.path} is opened read-only (read_only: true)")
         if self.flusher is not None and self.flusher.failure is not None:
             raise OSError(f"background fsync of {self.records.path} failed earlier: {self.flusher.failure}")
 
