@@ -333,6 +333,38 @@ def audit_verify(config_path: Path | None, sinks: tuple[str, ...], public_key: P
     sys.exit(1 if failed else 0)
 
 
+# -- export ------------------------------------------------------------------------------
+
+
+@main.group("export")
+def export_group() -> None:
+    """Regulatory exports (write one with `python -m aegis.regulatory_export`)."""
+
+
+@export_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", "public_key", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def export_verify(file: Path, public_key: Path) -> None:
+    """Verify an export offline: record hash, fields, Merkle inclusion, checkpoint and timestamp signatures."""
+    import orjson
+
+    from aegis.regulatory_export import verify_export
+    try:
+        doc = orjson.loads(file.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise click.ClickException(f"{file}: not JSON: {exc}") from None
+    problems = verify_export(doc, public_key.read_bytes())
+    if problems:
+        err.print(f"{file}: export does NOT verify:", style="bold red")
+        for problem in problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+        sys.exit(1)
+    click.echo(f"{file}: export verifies: UETR {doc['uetr']} {doc['decision']} ({doc['reason_code']}) at "
+               f"{doc['timestamp']}, sealed by checkpoint seq {doc['checkpoint']['from_seq']}.."
+               f"{doc['checkpoint']['to_seq']} signed by {doc['public_key_fingerprint']}")
+
+
 # -- self-test ---------------------------------------------------------------------
 
 

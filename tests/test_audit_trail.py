@@ -142,3 +142,68 @@ def test_torn_tail_is_reported_read_only_then_repaired_on_restart(trail, tmp_pat
         pass
     assert log.read_bytes() == whole
     assert verify(log, key).returncode == 0
+
+
+def export(tmp_path: Path, config: Path, uetr: str, *extra: str) -> subprocess.CompletedProcess:
+    out = tmp_path / "export.json"
+    return subprocess.run([sys.executable, "-m", "aegis.regulatory_export", "--uetr", uetr, "--output", str(out),
+                           "-c", str(config), *extra], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def deployed(tmp_path, trail):
+    """The deployment YAML that wrote ``trail``, and the UETRs it decided."""
+    import yaml
+    source = tmp_path / "in.jsonl"
+    data = deployment(tmp_path, source, audit_trail={"checkpoint_every": 100})
+    config = tmp_path / "aegis.yaml"
+    config.write_text(yaml.safe_dump(data))
+    uetrs = [orjson.loads(line)["uetr"] for line in source.read_bytes().splitlines()]
+    return config, uetrs
+
+
+def test_regulatory_export_round_trip(tmp_path, trail, deployed):
+    log, key = trail
+    config, uetrs = deployed
+    result = export(tmp_path, config, uetrs[123].upper(), "--include-model-snapshot")
+    assert result.returncode == 0, result.stderr
+    doc = orjson.loads((tmp_path / "export.json").read_bytes())
+    stored = orjson.loads(log.read_bytes().splitlines()[123])
+    for field in ("uetr", "decision", "reason_code", "timestamp", "risk_factors", "sanctions_list_version",
+                  "model_version_hash"):
+        assert doc[field] == stored.get(field), field
+    assert doc["zkp_proof_b64"] is None and doc["hsm_timestamp_signature"]
+    assert doc["checkpoint"]["from_seq"] <= 124 <= doc["checkpoint"]["to_seq"]
+    assert doc["model_snapshot"]["rules_version"].startswith("sha256:")
+    ok = subprocess.run([AEGIS, "export", "verify", str(tmp_path / "export.json"), "--public-key", str(key)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "export verifies" in ok.stdout
+
+
+@pytest.mark.parametrize("tamper, message", [
+    (lambda d: d.update(decision="CLEAR" if d["decision"] != "CLEAR" else "BLOCK"), "decision: the export says"),
+    (lambda d: d.update(record_line=d["record_line"].replace('"risk_score":', '"risk_score":0.0001+')),
+     "record_line"),
+    (lambda d: d["inclusion_proof"]["path"].reverse(), "inclusion proof"),
+    (lambda d: d["checkpoint"].update(timestamp="2020-01-01T00:00:00Z"), "checkpoint signature"),
+    (lambda d: d.update(timestamp="2020-01-01T00:00:00Z"), "timestamp"),
+])
+def test_tampered_export_fails_verification(tmp_path, trail, deployed, tamper, message):
+    _, key = trail
+    config, uetrs = deployed
+    assert export(tmp_path, config, uetrs[42]).returncode == 0
+    path = tmp_path / "export.json"
+    doc = orjson.loads(path.read_bytes())
+    tamper(doc)
+    path.write_bytes(orjson.dumps(doc))
+    bad = subprocess.run([AEGIS, "export", "verify", str(path), "--public-key", str(key)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "does NOT verify" in bad.stderr
+    assert message in bad.stderr
+
+
+def test_export_of_unknown_uetr_exits_2(tmp_path, trail, deployed):
+    config, _ = deployed
+    result = export(tmp_path, config, "00000000-0000-4000-8000-000000000000")
+    assert result.returncode == 2
+    assert "UETR 00000000-0000-4000-8000-000000000000 is not in any audit sink" in result.stderr
