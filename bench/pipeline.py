@@ -37,6 +37,9 @@ DATA = Path(os.environ.get("AEGIS_DATA_DIR", REPO.parent / "shared" / "data")).r
 PAYSIM = DATA / "fraud" / "paysim"
 FATF = DATA / "country_risk" / "fatf_lists.csv"
 BATCH = 4096
+#: The demo deployment's rules: PaySim amounts are large mobile-money units, so velocity counts payments.
+RULES = {"geo": {"fatf_list": str(FATF)},
+         "velocity": {"windows": [{"window": "1h", "max_count": 5}, {"window": "24h", "max_count": 20}]}}
 
 
 def deployment(workdir: Path) -> dict:
@@ -44,7 +47,7 @@ def deployment(workdir: Path) -> dict:
         "deployment": "bench", "security_mode": "permissive", "log_level": "WARNING",
         "secrets": {"plugin": "env", "config": {"key_dir": str(workdir / "keys")}},
         "ingress": [{"plugin": "file", "config": {"path": str(PAYSIM), "format": "paysim"}}],
-        "scoring": [{"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}}],
+        "scoring": [{"plugin": "rules", "config": RULES}],
         "audit": [{"plugin": "jsonl", "config": {"path": str(workdir / "audit.jsonl"), "fsync": "batch"}}],
         "pipeline": {"batch_size": BATCH, "queue_batches": 8, "state_dir": str(workdir / "state")},
     }
@@ -80,7 +83,7 @@ def baseline_end_to_end(rows: int, workdir: Path) -> dict:
     from aegis_scoring_rules.fatf import read_fatf_list
     from aegis_scoring_rules.reference import ReferenceRules
 
-    rules_config = RulesConfig.model_validate({"geo": {"fatf_list": str(FATF)}})
+    rules_config = RulesConfig.model_validate(RULES)
     reference = ReferenceRules(rules_config, read_fatf_list(FATF, rules_config.geo.status_scores))
     decision = DecisionConfig()
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -156,7 +159,7 @@ def bench_kernel(cols: dict[str, np.ndarray], runs: int, baseline_rows: int) -> 
     from aegis_scoring_rules.fatf import read_fatf_list
     from aegis_scoring_rules.reference import ReferenceRules
 
-    config = RulesConfig.model_validate({"geo": {"fatf_list": str(FATF)}})
+    config = RulesConfig.model_validate(RULES)
     n = len(cols["amount"])
     order = ("debtor_account", "amount", "created_at_ns", "debtor_country", "creditor_country")
     batches = [[cols[k][i:i + BATCH] for k in order] for i in range(0, n, BATCH)]
