@@ -284,7 +284,8 @@ def audit() -> None:
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="verify every audit sink of this deployment (through the sinks' own readers)")
 @click.option("--sink", "sinks", multiple=True, metavar="PLUGIN:PATH",
-              help="verify one sink's storage read-only, e.g. jsonl:/app/aegis_audit.jsonl")
+              help="verify one sink's storage read-only, e.g. jsonl:/app/aegis_audit.jsonl or "
+                   "s3:s3://BUCKET/PREFIX")
 @click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM public key that must have signed the checkpoints (without it signatures are not checked)")
 def audit_verify(config_path: Path | None, sinks: tuple[str, ...], public_key: Path | None) -> None:

@@ -12,13 +12,13 @@ from pathlib import Path
 import orjson
 
 from aegis.audit_chain import ChainedRecord, ChainHead, checkpoint_hash, split_line
+from aegis.dead_letter import dead_letter_lines
 from aegis.decide import Decisions
 from aegis.hookspecs import hookimpl
 from aegis.lifecycle import SelfTestResult
 from aegis.model import Reject
 from aegis_audit_jsonl.append_file import AppendFile, fsync_directory
 from aegis_audit_jsonl.config import JsonlAuditConfig
-from aegis_audit_jsonl.dead_letter import dead_letter_lines
 from aegis_audit_jsonl.flusher import IntervalFlusher
 from aegis_audit_jsonl.lookup import find_record
 from aegis_audit_jsonl.recent import RecentUetrs, record_uetr

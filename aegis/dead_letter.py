@@ -1,19 +1,20 @@
-"""Dead-letter lines: a rejected input record with its origin, reason and original bytes."""
+"""The dead-letter record format every sink writes: one JSON line per rejected input record."""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from datetime import datetime
 
 import orjson
 
 from aegis.model import Reject, utc_now
 
 
-def dead_letter_lines(rejects: Sequence[Reject]) -> bytes:
-    """One JSON line per reject: ``origin``, ``reason``, ``uetr``, ``payload`` (UTF-8 text, or base64
-    with ``"payload_encoding": "base64"`` when the bytes are not UTF-8) and ``received_at``."""
-    received_at = utc_now().isoformat(timespec="microseconds").replace("+00:00", "Z")
+def dead_letter_lines(rejects: Sequence[Reject], received_at: datetime | None = None) -> bytes:
+    """JSON Lines (newline-terminated): ``origin``, ``reason``, ``uetr``, ``payload`` (UTF-8 text, or
+    base64 with ``"payload_encoding": "base64"`` when the bytes are not UTF-8) and ``received_at``."""
+    stamp = (received_at or utc_now()).isoformat(timespec="microseconds").replace("+00:00", "Z")
     out = []
     for r in rejects:
         record: dict[str, str | None] = {"origin": r.origin, "reason": r.reason, "uetr": r.uetr}
@@ -22,7 +23,7 @@ def dead_letter_lines(rejects: Sequence[Reject]) -> bytes:
         except UnicodeDecodeError:
             record["payload"] = base64.b64encode(r.payload).decode("ascii")
             record["payload_encoding"] = "base64"
-        record["received_at"] = received_at
+        record["received_at"] = stamp
         out.append(orjson.dumps(record))
     out.append(b"")
     return b"\n".join(out)
