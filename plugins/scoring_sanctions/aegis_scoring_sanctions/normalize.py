@@ -1,0 +1,92 @@
+"""Name normalisation: one function turns a list name or a query into comparable tokens.
+
+Unicode NFKC, transliteration of every script to ASCII with ``anyascii`` (Han and Hangul one
+syllable per token, so ``习近平`` meets ``XI Jinping`` through joined-token matching), case folding,
+punctuation removed (``CH'OE`` → ``choe``, ``AL-QAIDA`` → ``al qaida``), and honorifics and legal
+forms dropped (``Mr``, ``Sheikh``, ``Ltd``, ``GmbH``). Names from scripts that do not write short
+vowels (Arabic, Persian, Hebrew) are flagged: their tokens are compared by consonant skeleton.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from anyascii import anyascii
+
+#: Titles and honorifics: not part of a name.
+HONORIFICS = frozenset("""
+mr mrs ms miss mister madam dr doctor prof professor sir dame lord lady sheikh shaikh sheik shaykh
+haji hajji hadji alhaji hajj mullah mulla maulavi mawlawi maulvi moulavi maulana mawlana moulana qari
+hon honorable honourable rev reverend imam ayatollah hojatoleslam gen general col colonel maj brig
+brigadier lt lieutenant capt captain cmdr commander adm admiral sgt sergeant
+""".split())
+
+#: Legal forms of companies: not part of a name.
+LEGAL_FORMS = frozenset("""
+ltd limited llc lllp llp lp inc incorporated corp corporation co company cia gmbh mbh ag kg ohg ug sa sas
+sarl srl spa sl bv nv plc pty pte sdn bhd jsc ojsc cjsc pjsc ooo oao zao pao tov fze fzco fzc fzllc
+kft zrt sro doo dd ad ab oy oyj asa aps sae saog saoc wll bsc psc est establishment
+""".split())
+
+#: Particles and articles: kept, but they carry little evidence.
+PARTICLES = frozenset("al el ul ud ad ar as an at az ash bin ibn bint ben bon de da di del della la le "
+                      "van von der den dos das du y e and of the".split())
+
+_JOIN = re.compile(r"[.'`´’‘ʻʼ]")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+#: Arabic letters anyascii renders unhelpfully: ta marbuta and alef maksura are vowels at a word's end.
+_ARABIC_MAP = str.maketrans({"ة": "a", "ى": "a", "ء": "", "ٱ": "a", "أ": "a", "إ": "i", "آ": "a"})
+#: Arabic-script particles as anyascii writes them (without vowels) → their usual Latin spelling.
+_ABJAD_PARTICLES = {"bn": "bin", "bnt": "bint", "abw": "abu", "bw": "abu", "abn": "ibn"}
+
+
+def _is_abjad(ch: str) -> bool:
+    o = ord(ch)
+    return 0x0590 <= o <= 0x06FF or 0x0750 <= o <= 0x077F or 0xFB1D <= o <= 0xFDFF or 0xFE70 <= o <= 0xFEFF
+
+
+def _is_syllabic(ch: str) -> bool:
+    """Han ideographs and Hangul syllables: one syllable each."""
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedName:
+    """A name as tokens, and whether it was written without short vowels (Arabic script)."""
+
+    tokens: tuple[str, ...]
+    abjad: bool = False
+
+    @property
+    def key(self) -> str:
+        """Order-free identity of the name (sorted tokens), e.g. for dispositions."""
+        return " ".join(sorted(self.tokens))
+
+
+def to_ascii(text: str) -> tuple[str, bool]:
+    """NFKC, script-aware transliteration to lower-case ASCII; also says whether the text was abjad."""
+    abjad = False
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        if any(_is_abjad(ch) for ch in text):
+            abjad = True
+            text = text.translate(_ARABIC_MAP)
+        if any(_is_syllabic(ch) for ch in text):
+            text = "".join(f" {ch} " if _is_syllabic(ch) else ch for ch in text)
+        text = anyascii(text)
+    return text.lower(), abjad
+
+
+def normalize(text: str) -> NormalizedName:
+    """Tokens of a name: transliterated, case-folded, without punctuation, titles or legal forms."""
+    ascii_text, abjad = to_ascii(text)
+    tokens = _SPLIT.split(_JOIN.sub("", ascii_text))
+    if abjad:
+        tokens = [_ABJAD_PARTICLES.get(t, t) for t in tokens]
+    kept = [t for t in tokens if t and t not in HONORIFICS and t not in LEGAL_FORMS]
+    if not kept:  # a name made only of such words is still a name
+        kept = [t for t in tokens if t]
+    return NormalizedName(tuple(kept), abjad)

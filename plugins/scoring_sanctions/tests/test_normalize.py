@@ -1,0 +1,46 @@
+"""Normalisation and phonetic keys: what makes two spellings of one name comparable."""
+
+from __future__ import annotations
+
+import pytest
+from aegis_scoring_sanctions.normalize import normalize
+from aegis_scoring_sanctions.phonetic import skeleton, sound_key, spelling_key, variant_key
+
+
+@pytest.mark.parametrize(("text", "tokens"), [
+    ("BIN LADEN, Usama", ("bin", "laden", "usama")),
+    ("CH'OE SO’K MIN", ("choe", "sok", "min")),
+    ("AL-QAIDA", ("al", "qaida")),
+    ("ＭＵＨＡＭＭＡＤ", ("muhammad",)),  # NFKC: full-width letters
+    ("Müller Ødegård STRASSE", ("muller", "odegard", "strasse")),
+    ("Sheikh Dr. Abdul Rahman", ("abdul", "rahman")),  # honorifics dropped
+    ("ACME TRADING CO., LTD.", ("acme", "trading")),  # legal forms dropped
+    ("Banco S.A.", ("banco",)),
+    ("Ltd", ("ltd",)),  # a name made only of such words stays a name
+    ("Владимир Путин", ("vladimir", "putin")),
+    ("习近平", ("xi", "jin", "ping")),  # one token per Han syllable
+])
+def test_tokens(text, tokens):
+    assert normalize(text).tokens == tokens
+
+
+def test_arabic_script_is_flagged_and_particles_spelled():
+    name = normalize("أسامة بن لادن")
+    assert name.abjad
+    assert name.tokens == ("asma", "bin", "ldn")  # no short vowels: أسامة is a-s-m-a
+    assert not normalize("Usama bin Laden").abjad
+
+
+def test_key_is_order_free():
+    assert normalize("BIN LADEN, Usama").key == normalize("Usama Bin Laden").key
+
+
+def test_phonetic_keys_join_spelling_variants():
+    assert sound_key("mohammed") == sound_key("muhammad")
+    assert variant_key("jibril") == variant_key("zhibril")
+    assert variant_key("nazirullah") == variant_key("nadhirullah")
+    assert spelling_key("kim") == spelling_key("keem") == spelling_key("qim")
+    assert spelling_key("ri") == spelling_key("ry") != spelling_key("ra")
+    assert skeleton("mhmd") == skeleton("muhammad")
+    assert skeleton("hsyn") == skeleton("hussein")
+    assert sound_key("al") == "" and variant_key("abc") == ""  # too short to say anything
