@@ -334,6 +334,26 @@ def audit_verify(config_path: Path | None, sinks: tuple[str, ...], public_key: P
     sys.exit(1 if failed else 0)
 
 
+@audit.command("serve")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--listen", default="127.0.0.1:50052", show_default=True, help="address of the gRPC service")
+def audit_serve(config_path: Path, listen: str) -> None:
+    """Serve gRPC GetTransactionAudit for the deployment's audit sinks until SIGTERM/SIGINT."""
+    import threading
+
+    from aegis.audit_service import serve
+    cfg = load_outline(config_path)
+    configure_logging(cfg.log_level)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    with started(cfg, source=str(config_path), families=("secrets", "audit")) as host:
+        server, port = serve(host, listen, cfg.audit_trail.signing_key)
+        err.print(f"GetTransactionAudit listening on {listen.rsplit(':', 1)[0]}:{port}")
+        done.wait()
+        server.stop(grace=2).wait()
+
+
 # -- export ------------------------------------------------------------------------------
 
 

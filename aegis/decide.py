@@ -145,6 +145,10 @@ def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseExceptio
             continue
         versions.update(result.versions)
         for factor, fs in result.factors.items():
+            if factor in names:
+                errors.append(f"{plugin}: factor {factor} is also returned by an earlier plugin; factor names "
+                              f"must be unique across the deployment's scoring plugins")
+                continue
             scores = np.asarray(fs.scores, dtype=np.float64)
             if scores.shape != (n,):
                 errors.append(f"{plugin}: factor {factor} returned {scores.shape} scores for {n} transactions")

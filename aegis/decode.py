@@ -40,22 +40,23 @@ def _validate_one(payload: Any) -> Transaction | str:
 
 
 def _validate_many(payloads: list[Any]) -> list[Transaction | str]:
-    """One result per payload: the transaction, or the reason it was rejected."""
+    """One result per payload: the transaction, or the reason it was rejected.
+
+    JSON documents are validated one by one, never joined into one array: a payload holding
+    ``{..},{..}`` must be one bad record, not two transactions out of line with their origins.
+    Mappings are validated in one call (their errors carry the record's index).
+    """
     if not payloads:
         return []
-    as_json = all(isinstance(p, bytes) for p in payloads)
+    if any(isinstance(p, (bytes, str)) for p in payloads):
+        return [_validate_one(p) for p in payloads]
     try:
-        if as_json:
-            txs = TRANSACTIONS.validate_json(b"[" + b",".join(payloads) + b"]")
-        else:
-            txs = TRANSACTIONS.validate_python(payloads)
-        return list(txs)
+        return list(TRANSACTIONS.validate_python(payloads))
     except ValidationError as exc:
         by_index: dict[int, list[dict]] = defaultdict(list)
         for e in exc.errors(include_url=False):
             loc = e["loc"]
             if not loc or not isinstance(loc[0], int):
-                # Not attributable to one record (e.g. a JSON syntax error): go one by one.
                 return [_validate_one(p) for p in payloads]
             by_index[loc[0]].append({**e, "loc": loc[1:]})
     good = [i for i in range(len(payloads)) if i not in by_index]
@@ -63,7 +64,7 @@ def _validate_many(payloads: list[Any]) -> list[Transaction | str]:
     out: list[Transaction | str] = [""] * len(payloads)
     for i, errs in by_index.items():
         out[i] = _reason(errs)
-    for i, result in zip(good, kept, strict=False):
+    for i, result in zip(good, kept, strict=True):
         out[i] = result
     return out
 

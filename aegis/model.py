@@ -10,6 +10,7 @@ Python per transaction.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -59,8 +60,13 @@ def _bic(value: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=131072)
 def _account(value: str) -> str:
-    """An account is an IBAN (checked) or an opaque account id."""
+    """An account is an IBAN (checked) or an opaque account id.
+
+    Cached: accounts repeat, and a full IBAN check (checksum and national format) costs more than
+    the rest of a transaction's validation. A rejected IBAN raises and is not cached.
+    """
     if not (value[:2].isalpha() and value[2:4].isdigit()):
         return value  # cannot be an IBAN: skip the regex on the hot path
     compact = value.replace(" ", "")
@@ -174,6 +180,7 @@ class Batch:
     debtor_balance_before: np.ndarray  # float64, NaN when absent
     debtor_name: list[str | None]
     creditor_name: list[str | None]
+    channel: list[str | None]
     origins: list[str]
     labels: dict[str, np.ndarray] = field(default_factory=dict)
     _canonical: list[bytes] | None = field(default=None, repr=False)
@@ -214,6 +221,7 @@ class Batch:
             debtor_balance_before=np.array([nan if r[5] is None else r[5] for r in rows], dtype=np.float64),
             debtor_name=[d.name for d in debtors],
             creditor_name=[c.name for c in creditors],
+            channel=[t.channel for t in txs],
             origins=origins if origins is not None else [""] * n,
             labels=labels or {},
         )
@@ -235,6 +243,7 @@ class Batch:
             debtor_country=self.debtor_country[index], creditor_country=self.creditor_country[index],
             debtor_balance_before=self.debtor_balance_before[index],
             debtor_name=[self.debtor_name[i] for i in idx], creditor_name=[self.creditor_name[i] for i in idx],
+            channel=[self.channel[i] for i in idx],
             origins=[self.origins[i] for i in idx],
             labels={k: v[index] for k, v in self.labels.items()},
         )

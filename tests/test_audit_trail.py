@@ -207,3 +207,37 @@ def test_export_of_unknown_uetr_exits_2(tmp_path, trail, deployed):
     result = export(tmp_path, config, "00000000-0000-4000-8000-000000000000")
     assert result.returncode == 2
     assert "UETR 00000000-0000-4000-8000-000000000000 is not in any audit sink" in result.stderr
+
+
+def test_grpc_get_transaction_audit_matches_the_cli_export(tmp_path, trail, deployed):
+    import grpc
+
+    from aegis.audit_service import serve
+    from aegis.config import load_outline
+    from aegis.proto import audit_pb2, audit_pb2_grpc
+    config, uetrs = deployed
+    assert export(tmp_path, config, uetrs[77], "--include-model-snapshot").returncode == 0
+    cli = orjson.loads((tmp_path / "export.json").read_bytes())
+    with started(load_outline(config), families=("secrets", "audit")) as host:
+        server, port = serve(host, "127.0.0.1:0")
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = audit_pb2_grpc.RegulatoryAuditStub(channel)
+                proof = stub.GetTransactionAudit(audit_pb2.AuditRequest(uetr=uetrs[77], include_model_snapshot=True))
+                with pytest.raises(grpc.RpcError) as missing:
+                    stub.GetTransactionAudit(audit_pb2.AuditRequest(uetr="00000000-0000-4000-8000-000000000000"))
+        finally:
+            server.stop(None)
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    for field in ("uetr", "decision", "reason_code", "timestamp", "record_hash", "record_line", "sink",
+                  "public_key_fingerprint"):
+        assert getattr(proof, field) == cli[field], field
+    assert proof.model_version_hash == (cli["model_version_hash"] or "")
+    assert dict(proof.risk_factors) == pytest.approx(cli["risk_factors"])
+    assert orjson.loads(proof.checkpoint_json) == cli["checkpoint"]
+    assert list(proof.inclusion_proof.path) == cli["inclusion_proof"]["path"]
+    assert orjson.loads(proof.model_snapshot_json) == cli["model_snapshot"]
+    # the gRPC answer verifies offline exactly like a file export
+    from aegis.regulatory_export import verify_export
+    as_doc = {**cli, "hsm_timestamp_signature": proof.timestamp_signature}
+    assert verify_export(as_doc, (tmp_path / "audit.pub").read_bytes()) == []

@@ -91,3 +91,12 @@ def test_record_carries_versions_thresholds_and_canonical_transaction(batch):
 def test_thresholds_must_be_ordered():
     with pytest.raises(ValueError, match="investigate_at"):
         DecisionConfig(investigate_at=0.9, block_at=0.5)
+
+
+def test_same_factor_from_two_plugins_fails_closed(batch):
+    first = result(GEO=[0, 0, 0, 0, 0])
+    second = result(GEO=[1, 1, 1, 1, 1])
+    d = decide(batch, [("rules", first), ("vendor", second)], CONFIG)
+    assert d.decision.tolist() == [Decision.INVESTIGATE] * 5
+    assert d.factor_names == ["GEO"]
+    assert "factor GEO is also returned by an earlier plugin" in d.errors[0]

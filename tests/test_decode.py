@@ -69,3 +69,12 @@ def test_canonical_json_cut_matches_per_record_serialisation():
     assert canonical_json(models) == [TRANSACTION.dump_json(t, exclude_none=True) for t in models]
     assert canonical_json(models[:1]) == [TRANSACTION.dump_json(models[0], exclude_none=True)]
     assert canonical_json([]) == []
+
+
+def test_one_payload_is_one_record_whatever_it_contains():
+    txs = transactions(3)
+    two_in_one = orjson.dumps(txs[0]) + b"," + orjson.dumps(txs[1])
+    batch, rejects = decode(raw([two_in_one, b"", orjson.dumps(txs[2])]), AccountIndex())
+    assert batch.uetr == [txs[2]["uetr"]] and batch.origins == ["feed.jsonl:3"]
+    assert [r.origin for r in rejects] == ["feed.jsonl:1", "feed.jsonl:2"]
+    assert all("JSON" in r.reason for r in rejects)
