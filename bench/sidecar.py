@@ -1,0 +1,280 @@
+"""Sidecar benchmark: open-loop load against the ZeroMQ sidecar, next to a bare ZeroMQ echo server.
+
+    python bench/sidecar.py [--seconds 3] [--runs 3] [--connections 4] [--fsync batch interval]
+
+Open loop: request k is due at ``start + k / rate`` whatever happened to earlier ones, and its
+latency is measured from that due time, so a server that falls behind cannot hide its queueing
+(no coordinated omission). Scenarios: single transactions at 5,000 requests/s, and batches of 100
+at 500 requests/s (50,000 TPS), over ``--connections`` DEALER sockets. The server is a real
+deployment started with ``aegis run`` in its own process (socket ingress → rules → JSONL audit,
+env secrets in permissive mode), once per audit fsync policy; every transaction has a fresh UETR.
+The floor is a bare ZeroMQ ROUTER echo server (Python, own process) under the same load.
+Figures are medians of ``--runs`` runs. The last line of output is one JSON object of them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+import yaml
+import zmq
+
+from aegis.client import Client, ScreeningTimeout
+from aegis.client.wire import BUSY, OK, SCREEN
+from aegis.testing.samples import transactions
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("AEGIS_DATA_DIR", REPO.parent / "shared" / "data")).resolve()
+FATF = DATA / "country_risk" / "fatf_lists.csv"
+AEGIS = str(Path(sys.executable).with_name("aegis"))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    batch: int  # transactions per request
+    requests_per_s: float
+    p99_target_ms: float
+
+    @property
+    def tps(self) -> float:
+        return self.batch * self.requests_per_s
+
+
+SCENARIOS = (Scenario("single", 1, 5_000, 1.0), Scenario("batch100", 100, 500, 2.0))
+
+ECHO = """
+import sys, zmq
+ctx = zmq.Context()
+sock = ctx.socket(zmq.ROUTER)
+sock.bind(sys.argv[1])
+while True:
+    frames = sock.recv_multipart()
+    sock.send_multipart([frames[0], frames[1], b"OK", *frames[3:]])
+"""
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Payloads:
+    """Transaction frames with fresh UETRs, made from a varied template set before each run."""
+
+    def __init__(self, templates: int = 2000):
+        self.templates = [(t["uetr"].encode(), orjson.dumps(t)) for t in transactions(templates, seed=99,
+                                                                                       accounts=5000)]
+
+    def frames(self, count: int) -> list[bytes]:
+        out = []
+        for i in range(count):
+            old, doc = self.templates[i % len(self.templates)]
+            out.append(doc.replace(old, str(uuid.uuid4()).encode(), 1))
+        return out
+
+
+def run_load(endpoint: str, scenario: Scenario, seconds: float, connections: int, payloads: Payloads) -> dict:
+    """Send on the fixed schedule, collect replies, return throughput and latency percentiles."""
+    total = int(scenario.requests_per_s * seconds)
+    frames = payloads.frames(total * scenario.batch)
+    requests = [frames[i * scenario.batch:(i + 1) * scenario.batch] for i in range(total)]
+    ctx = zmq.Context()
+    socks = []
+    poller = zmq.Poller()
+    for _ in range(connections):
+        s = ctx.socket(zmq.DEALER)
+        s.linger = 0
+        s.sndhwm = s.rcvhwm = 0
+        s.connect(endpoint)
+        poller.register(s, zmq.POLLIN)
+        socks.append(s)
+    time.sleep(0.2)  # connections up before the clock starts
+    interval = 1.0 / scenario.requests_per_s
+    latency = np.full(total, np.nan)
+    busy = sent = received = 0
+    start = time.perf_counter() + 0.01
+    deadline = start + seconds + 5.0
+    ids = [i.to_bytes(4, "big") for i in range(total)]
+    while received < total:
+        now = time.perf_counter()
+        if now > deadline:
+            break
+        while sent < total and start + sent * interval <= now:
+            socks[sent % connections].send_multipart([ids[sent], SCREEN, *requests[sent]])
+            sent += 1
+        events = poller.poll(0)
+        if not events:
+            # Nothing to read: nap until the next due send (at most 1 ms, at least ~50 µs), without
+            # spinning a core the server needs. Replies wait at most that long to be timestamped.
+            gap = start + sent * interval - time.perf_counter() if sent < total else 0.001
+            if gap > 0.001:
+                events = poller.poll(1)
+            elif gap > 0:
+                time.sleep(min(gap, 0.00005))
+        for sock, _ in events:
+            while True:
+                try:
+                    reply = sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                k = int.from_bytes(reply[0], "big")
+                done = time.perf_counter()
+                received += 1
+                if reply[1] == OK:
+                    latency[k] = done - (start + k * interval)
+                elif reply[1] == BUSY:
+                    busy += 1
+        last = time.perf_counter()
+    for s in socks:
+        s.close()
+    ctx.term()
+    ok = latency[~np.isnan(latency)]
+    ms = ok * 1e3
+    return {"requests": total, "answered_ok": len(ok), "busy": busy, "lost": total - received,
+            "tps": round(len(ok) * scenario.batch / (last - start), 1),
+            "p50_ms": round(float(np.percentile(ms, 50)), 3) if len(ms) else None,
+            "p99_ms": round(float(np.percentile(ms, 99)), 3) if len(ms) else None,
+            "p999_ms": round(float(np.percentile(ms, 99.9)), 3) if len(ms) else None}
+
+
+def wait_ready(endpoint: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    with Client(endpoint, timeout=0.5) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                client.ping()
+                return
+            except ScreeningTimeout:
+                continue
+    raise RuntimeError(f"{endpoint} not ready within {timeout} s")
+
+
+def start_aegis(workdir: Path, port: int, fsync: str) -> subprocess.Popen:
+    config = {
+        "deployment": "bench-sidecar", "security_mode": "permissive", "log_level": "WARNING",
+        "secrets": {"plugin": "env", "config": {"key_dir": str(workdir / "keys")}},
+        "ingress": [{"plugin": "socket", "config": {"host": "127.0.0.1", "port": port}}],
+        "scoring": [{"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}}],
+        "audit": [{"plugin": "jsonl", "config": {"path": str(workdir / "audit.jsonl"), "fsync": fsync}}],
+        "pipeline": {"batch_size": 4096, "state_dir": str(workdir / "state")},
+    }
+    path = workdir / "aegis.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return subprocess.Popen([AEGIS, "run", "-c", str(path), "--no-progress"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, "AEGIS_LOG_LEVEL": "WARNING"})
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def measure(server: str, endpoint: str, proc: subprocess.Popen, args: argparse.Namespace,
+            payloads: Payloads) -> dict[str, dict]:
+    wait_ready(endpoint, proc)
+    out = {}
+    for scenario in SCENARIOS:
+        run_load(endpoint, scenario, 0.5, args.connections, payloads)  # warm-up (JIT, caches, connections)
+        runs = [run_load(endpoint, scenario, args.seconds, args.connections, payloads) for _ in range(args.runs)]
+        median = {k: statistics.median([r[k] for r in runs if r[k] is not None] or [float("nan")])
+                  for k in ("tps", "p50_ms", "p99_ms", "p999_ms")}
+        median.update(busy=sum(r["busy"] for r in runs), lost=sum(r["lost"] for r in runs),
+                      p99_runs_ms=[r["p99_ms"] for r in runs])
+        out[scenario.name] = median
+        print(f"  {server:<22} {scenario.name:<9} done: p99 {median['p99_ms']} ms", file=sys.stderr)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one measured run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (the median is reported)")
+    parser.add_argument("--connections", type=int, default=4, help="DEALER connections of the load generator")
+    parser.add_argument("--fsync", nargs="+", default=["batch", "interval"], choices=["batch", "interval", "never"],
+                        help="audit fsync policies to run the sidecar with")
+    args = parser.parse_args()
+    payloads = Payloads()
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="aegis-bench-sidecar-") as tmp:
+        port = free_port()
+        echo = subprocess.Popen([sys.executable, "-c", ECHO, f"tcp://127.0.0.1:{port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            time.sleep(0.3)
+            results["zmq echo (floor)"] = measure_echo(f"tcp://127.0.0.1:{port}", args, payloads)
+        finally:
+            stop(echo)
+        for fsync in args.fsync:
+            workdir = Path(tmp) / fsync
+            workdir.mkdir()
+            port = free_port()
+            proc = start_aegis(workdir, port, fsync)
+            try:
+                results[f"aegis fsync={fsync}"] = measure(f"aegis fsync={fsync}", f"tcp://127.0.0.1:{port}", proc,
+                                                          args, payloads)
+            finally:
+                stop(proc)
+    print_table(results, args)
+    print(json.dumps({"bench": "sidecar", "seconds": args.seconds, "runs": args.runs,
+                      "connections": args.connections, "cpus": os.cpu_count(), "python": platform.python_version(),
+                      "scenarios": {s.name: {"batch": s.batch, "requests_per_s": s.requests_per_s, "tps": s.tps,
+                                             "p99_target_ms": s.p99_target_ms} for s in SCENARIOS},
+                      "results": results}))
+    return 0
+
+
+def measure_echo(endpoint: str, args: argparse.Namespace, payloads: Payloads) -> dict[str, dict]:
+    out = {}
+    for scenario in SCENARIOS:
+        run_load(endpoint, scenario, 0.5, args.connections, payloads)
+        runs = [run_load(endpoint, scenario, args.seconds, args.connections, payloads) for _ in range(args.runs)]
+        out[scenario.name] = {k: statistics.median([r[k] for r in runs]) for k in ("tps", "p50_ms", "p99_ms",
+                                                                                   "p999_ms")}
+        out[scenario.name].update(busy=0, lost=sum(r["lost"] for r in runs), p99_runs_ms=[r["p99_ms"] for r in runs])
+        print(f"  {'zmq echo (floor)':<22} {scenario.name:<9} done: p99 {out[scenario.name]['p99_ms']} ms",
+              file=sys.stderr)
+    return out
+
+
+def print_table(results: dict[str, dict], args: argparse.Namespace) -> None:
+    print(f"\nSidecar latency, open loop, {args.connections} connections, median of {args.runs} runs of "
+          f"{args.seconds:g} s ({os.cpu_count()} CPUs, load generator in the same machine)\n")
+    header = f"{'server':<22} {'scenario':<28} {'achieved TPS':>12} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} " \
+             f"{'busy':>6} {'target p99':>10}"
+    print(header)
+    print("-" * len(header))
+    for server, by_scenario in results.items():
+        for s in SCENARIOS:
+            r = by_scenario[s.name]
+            label = f"{s.name} ({s.batch}/req, {s.tps:,.0f} TPS)"
+            verdict = "" if server.startswith("zmq") else ("met" if r["p99_ms"] <= s.p99_target_ms and not r["lost"]
+                                                          else "MISSED")
+            print(f"{server:<22} {label:<28} {r['tps']:>12,.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
+                  f"{r['p999_ms']:>9.3f} {r['busy']:>6} {s.p99_target_ms:>6.1f} {verdict}")
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Aegis ingress plugin ``socket``: the sidecar API (ZeroMQ ROUTER on 5555, gRPC), replies after audit."""

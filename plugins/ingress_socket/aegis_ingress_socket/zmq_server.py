@@ -1,0 +1,222 @@
+"""The ZeroMQ side of the sidecar: one I/O thread owns the ROUTER socket.
+
+ZeroMQ sockets are not thread-safe, so only this thread touches the ROUTER (and the ZAP
+socket). It reads requests, answers PING and BUSY at once, and submits the rest to the
+:class:`~aegis_ingress_socket.intake.Intake`. Replies come back from the kernel's main thread
+through :meth:`ZmqServer.deliver`: a queue plus one byte on a wake-up pipe that the thread's
+``zmq.Poller`` watches next to the socket.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+import orjson
+import zmq
+
+from aegis.client.wire import BUSY, PING, PONG, PROTOCOL_VERSION
+from aegis_ingress_socket.config import SocketIngressConfig
+from aegis_ingress_socket.inflight import Pending, Window
+from aegis_ingress_socket.intake import Intake
+from aegis_ingress_socket.protocol import Limits, ProtocolError, evidence, parse_request, split_envelope
+from aegis_ingress_socket.replies import error_result
+from aegis_ingress_socket.zap import DOMAIN, Gatekeeper
+
+log = logging.getLogger("aegis.ingress.socket")
+
+#: Messages read per wake-up before replies get their turn again.
+READ_BURST = 256
+
+
+class ZmqServer:
+    """Binds in :meth:`start` (so a taken port fails startup), then serves from its own thread."""
+
+    def __init__(self, config: SocketIngressConfig, intake: Intake, window: Window,
+                 health: Callable[[], dict], gatekeeper: Gatekeeper | None = None, secret_key: str | None = None):
+        self.config = config
+        self.intake = intake
+        self.window = window
+        self.health = health
+        self.gatekeeper = gatekeeper
+        self.limits = Limits(max_records=config.max_records_per_request, max_frame_bytes=config.max_frame_bytes)
+        self.context = zmq.Context()
+        self._secret_key = secret_key
+        self._outbox: queue.SimpleQueue[Pending] = queue.SimpleQueue()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._router: zmq.Socket | None = None
+        self._zap: zmq.Socket | None = None
+        self._peers: dict[bytes, str] = {}
+        self._sequence = 0
+        self.endpoint = ""
+        self.failure: BaseException | None = None
+
+    # -- lifecycle (kernel thread) -------------------------------------------
+
+    def start(self) -> None:
+        if self.gatekeeper is not None:
+            self._zap = self.gatekeeper.bind(self.context)
+        router = self.context.socket(zmq.ROUTER)
+        router.linger = 1000
+        router.maxmsgsize = self.config.max_message_bytes
+        router.rcvhwm = router.sndhwm = max(1000, self.config.max_in_flight)
+        if self._secret_key is not None:
+            router.curve_server = True
+            router.curve_secretkey = self._secret_key.encode()
+            router.zap_domain = DOMAIN
+        endpoint = self.config.endpoint
+        try:
+            router.bind(endpoint.rsplit(":", 1)[0] + ":*" if self.config.port == 0 else endpoint)
+        except zmq.ZMQError as exc:
+            router.close(0)
+            self.close()
+            raise OSError(f"cannot listen on {endpoint}: {exc}") from exc
+        self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
+        self._router = router
+        self._thread = threading.Thread(target=self._serve, name="aegis-zmq-io", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Send every reply handed over so far, then close (idempotent)."""
+        self._stopping.set()
+        self._wake()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.close()
+
+    def close(self) -> None:
+        for sock in (self._router, self._zap):
+            if sock is not None and not sock.closed:
+                sock.close()
+        self._router = self._zap = None
+        if not self.context.closed:
+            self.context.term()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._wake_r = self._wake_w = -1
+
+    # -- replies (any thread) ---------------------------------------------------
+
+    def deliver(self, done: list[Pending]) -> None:
+        for pending in done:
+            self._outbox.put(pending)
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"!")
+        except (BlockingIOError, OSError):  # full: a wake-up is pending anyway; closed: stopping
+            pass
+
+    # -- the I/O thread ---------------------------------------------------------
+
+    def _serve(self) -> None:
+        router = self._router
+        assert router is not None
+        poller = zmq.Poller()
+        poller.register(router, zmq.POLLIN)
+        poller.register(self._wake_r, zmq.POLLIN)
+        if self._zap is not None:
+            poller.register(self._zap, zmq.POLLIN)
+        try:
+            while True:
+                events = dict(poller.poll(100))
+                if self._wake_r in events:
+                    try:
+                        os.read(self._wake_r, 65536)
+                    except BlockingIOError:
+                        pass
+                self._send_replies(router)
+                if self._stopping.is_set():
+                    break
+                if self._zap is not None and self._zap in events:
+                    self.gatekeeper.handle(self._zap)  # type: ignore[union-attr]
+                if router in events:
+                    self._read(router)
+        except BaseException as exc:  # keep the reason for the health ping and the kernel
+            self.failure = exc
+            log.exception("ZeroMQ I/O thread failed")
+
+    def _send_replies(self, router: zmq.Socket) -> None:
+        outbox, send, release = self._outbox, router.send_multipart, self.window.release
+        while True:
+            try:
+                pending = outbox.get_nowait()
+            except queue.Empty:
+                return
+            envelope = pending.context
+            try:
+                send([*envelope, pending.request_id, pending.status, *pending.results])
+            except zmq.ZMQError as exc:  # e.g. the peer's queue is full: the client retries
+                log.warning("reply to %s dropped: %s", pending.origin, exc)
+            release(pending.weight)
+
+    def _peer(self, first: zmq.Frame) -> str:
+        rid = first.bytes
+        name = self._peers.get(rid)
+        if name is None:
+            if len(self._peers) > 65_536:
+                self._peers.clear()
+            user = first.get("User-Id") if self._secret_key is not None else ""
+            name = user or f"{first.get('Peer-Address') or '?'}/{rid.hex()}"
+            self._peers[rid] = name
+        return name
+
+    def _read(self, router: zmq.Socket) -> None:
+        for _ in range(READ_BURST):
+            try:
+                first = router.recv(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            frames = [first.bytes, *router.recv_multipart()] if first.more else [first.bytes]
+            self._handle(router, self._peer(first), frames)
+
+    def _handle(self, router: zmq.Socket, peer: str, frames: list[bytes]) -> None:
+        envelope, body = split_envelope(frames)
+        self._sequence += 1
+        origin = f"zmq:{peer}#{self._sequence}"
+        try:
+            request = parse_request(body, self.limits)
+        except ProtocolError as exc:
+            pending = Pending(self, envelope, exc.request_id, origin, [], problem=str(exc), evidence=evidence(body))
+            self._admit(router, pending)
+            return
+        if request.verb == PING:
+            reply = [PONG, orjson.dumps(self.health())]
+            router.send_multipart([*envelope, *reply] if request.bare_ping else [*envelope, request.request_id,
+                                                                                 *reply])
+            return
+        self._admit(router, Pending(self, envelope, request.request_id, origin, request.payloads,
+                                    retry=request.retry, rejected=request.oversized))
+
+    def _admit(self, router: zmq.Socket, pending: Pending) -> None:
+        if self.window.admit(pending.weight):
+            self.intake.submit(pending)
+            return
+        router.send_multipart([*pending.context, pending.request_id, BUSY, self._busy()])
+
+    def _busy(self) -> bytes:
+        return error_result("busy", in_flight=self.window.in_flight, max_in_flight=self.window.capacity,
+                            retry_after_ms=1)
+
+
+def health_figures(window: Window, intake: Intake, started: float, server_key: str | None) -> dict:
+    """What a PING answers: whether requests are being answered, and how full the server is."""
+    figures = {"status": "NOT_SERVING" if window.stalled else "SERVING", "protocol": PROTOCOL_VERSION,
+               "in_flight": window.in_flight, "max_in_flight": window.capacity, "queued": intake.queued,
+               "drops_total": window.drops_total, "uptime_s": round(time.monotonic() - started, 3)}
+    if server_key:
+        figures["server_key"] = server_key
+    return figures

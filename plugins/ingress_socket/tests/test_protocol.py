@@ -1,0 +1,93 @@
+"""Reading requests from frames: every malformed shape is a ProtocolError with a clear message,
+and nothing else ever escapes the reader (hypothesis)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from aegis_ingress_socket.protocol import KEEP_BYTES, Limits, ProtocolError, evidence, parse_request, split_envelope
+from aegis_ingress_socket.replies import ReplayCache, decision_result, record_result
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aegis.client.wire import PING, RETRY, SCREEN
+
+LIMITS = Limits(max_records=3, max_frame_bytes=300)
+
+
+def test_screen_request_is_read():
+    request = parse_request([b"id-1", SCREEN, b'{"a":1}', b'{"b":2}'], LIMITS)
+    assert (request.request_id, request.verb, request.payloads, request.retry) == (
+        b"id-1", SCREEN, [b'{"a":1}', b'{"b":2}'], False)
+    assert parse_request([b"id-2", RETRY, b"{}"], LIMITS).retry
+
+
+def test_ping_forms():
+    assert parse_request([b"hc", PING], LIMITS).request_id == b"hc"
+    bare = parse_request([PING], LIMITS)
+    assert bare.bare_ping and bare.verb == PING
+
+
+@pytest.mark.parametrize(("body", "message", "echo"), [
+    ([], "empty message", b""),
+    ([b"SCREEN"], "1 frame", b""),
+    ([b"", SCREEN, b"{}"], "empty request id", b""),
+    ([b"x" * 65, SCREEN, b"{}"], "request id of 65 bytes", b""),
+    ([b"r", b"HELLO", b"{}"], "unknown verb 'HELLO'", b"r"),
+    ([b"r", PING, b"{}"], "PING takes no further frames", b"r"),
+    ([b"r", SCREEN], "SCREEN needs at least one transaction frame", b"r"),
+    ([b"r", SCREEN, b"{}", b"{}", b"{}", b"{}"], "4 transactions in one request: at most 3", b"r"),
+])
+def test_malformed_requests_name_the_problem(body, message, echo):
+    with pytest.raises(ProtocolError) as excinfo:
+        parse_request(body, LIMITS)
+    assert message in str(excinfo.value)
+    assert excinfo.value.request_id == echo
+
+
+def test_oversized_frame_is_a_record_reject_not_a_protocol_error():
+    request = parse_request([b"r", SCREEN, b"{}", b"x" * 301], LIMITS)
+    assert request.oversized == [(1, "transaction frame of 301 bytes exceeds max_frame_bytes 300")]
+
+
+def test_envelope_keeps_the_req_delimiter():
+    assert split_envelope([b"peer", b"", b"id", PING]) == ([b"peer", b""], [b"id", PING])
+    assert split_envelope([b"peer", b"id", PING]) == ([b"peer"], [b"id", PING])
+
+
+def test_evidence_is_bounded():
+    kept = evidence([b"a" * 10_000, b"b"])
+    assert len(kept) == KEEP_BYTES and kept.startswith(b"aaa")
+
+
+def test_decision_result_is_the_record_without_the_transaction():
+    tx = b'{"uetr":"u","amount":"1"}'
+    line = b'{"uetr":"u","decision":"CLEAR","versions":{"transaction":"x"},"transaction":' + tx + b"}"
+    assert orjson.loads(decision_result(line, tx)) == {"uetr": "u", "decision": "CLEAR",
+                                                       "versions": {"transaction": "x"}}
+    stored = {**orjson.loads(line), "chain": {"seq": 1}}
+    assert record_result(stored) == decision_result(line, tx)
+
+
+def test_replay_cache_answers_a_repeated_uetr_with_the_first_result_and_stays_bounded():
+    cache = ReplayCache(2)
+    assert cache.remember(["a", "b"], [b"A1", b"B1"]) == [b"A1", b"B1"]
+    assert cache.remember(["a", "c"], [b"A2", b"C1"]) == [b"A1", b"C1"]
+    assert len(cache) == 2 and cache.get("a") is None  # oldest evicted
+    assert cache.remember(["d", "d"], [b"D1", b"D2"]) == [b"D1", b"D1"]
+
+
+frames = st.lists(st.one_of(st.binary(max_size=80), st.sampled_from([b"", PING, SCREEN, RETRY, b"{}", b"r1"])),
+                  max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(frames)
+def test_reader_never_fails_other_than_with_a_protocol_error(body):
+    try:
+        request = parse_request(body, LIMITS)
+    except ProtocolError as exc:
+        assert str(exc)
+        return
+    assert request.verb in (PING, SCREEN, RETRY)
+    assert len(request.payloads) <= LIMITS.max_records
