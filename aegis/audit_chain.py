@@ -19,6 +19,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import orjson
 
@@ -62,7 +63,15 @@ def merkle_root(hashes: Sequence[str]) -> str:
     """Root over record hashes (hex); the empty tree's root is sha256 of nothing."""
     if not hashes:
         return hashlib.sha256(b"").hexdigest()
-    return _root([_leaf(bytes.fromhex(h)) for h in hashes]).hex()
+    # Bottom-up, carrying an odd last node up unchanged: the same tree as RFC 6962's
+    # largest-power-of-two split, without recursion or list slicing.
+    level = [_leaf(bytes.fromhex(h)) for h in hashes]
+    while len(level) > 1:
+        paired = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0].hex()
 
 
 def _root(nodes: list[bytes]) -> bytes:
@@ -124,9 +133,8 @@ def checkpoint_hash(checkpoint: dict) -> str:
     return hashlib.sha256(checkpoint_payload(checkpoint) + b"\n" + checkpoint["signature"].encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class ChainedRecord:
-    """One record as a sink stores it."""
+class ChainedRecord(NamedTuple):
+    """One record as a sink stores it (a tuple: built once per record on the hot path)."""
 
     uetr: str
     seq: int

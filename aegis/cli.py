@@ -46,16 +46,19 @@ class AegisGroup(click.Group):
     command is invoked.
     """
 
+    #: entry-point group whose commands this group adds
+    commands_group = "aegis.commands"
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         from importlib.metadata import entry_points
-        return sorted(set(super().list_commands(ctx)) | {ep.name for ep in entry_points(group="aegis.commands")})
+        return sorted(set(super().list_commands(ctx)) | {ep.name for ep in entry_points(group=self.commands_group)})
 
     def get_command(self, ctx: click.Context, name: str):
         command = super().get_command(ctx, name)
         if command is not None:
             return command
         from importlib.metadata import entry_points
-        found = [ep for ep in entry_points(group="aegis.commands") if ep.name == name]
+        found = [ep for ep in entry_points(group=self.commands_group) if ep.name == name]
         if len(found) > 1:
             raise click.ClickException(f"command {name!r} is provided by several distributions: "
                                        + ", ".join(f"{ep.dist.metadata['Name']}" for ep in found if ep.dist))
@@ -275,7 +278,14 @@ def keys_verify(file: Path, signature: Path, public_key: Path) -> None:
 # -- audit -------------------------------------------------------------------------------
 
 
-@main.group()
+class AuditGroup(AegisGroup):
+    """``aegis audit``: the kernel's subcommands plus those of audit sink distributions
+    (entry-point group ``aegis.audit.commands``, e.g. ``aegis audit backup`` from the SQLite sink)."""
+
+    commands_group = "aegis.audit.commands"
+
+
+@main.group(cls=AuditGroup)
 def audit() -> None:
     """Prove the audit trail: verify hash chains and signed checkpoints."""
 

@@ -1,0 +1,34 @@
+"""The Merkle tree and inclusion proofs of aegis.audit_chain (RFC 6962 shape)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from aegis.audit_chain import _leaf, _node, _split, inclusion_proof, merkle_root, verify_inclusion
+
+
+def rfc6962_root(leaves: list[bytes]) -> bytes:
+    """The definition: split at the largest power of two smaller than n."""
+    if len(leaves) == 1:
+        return leaves[0]
+    k = _split(len(leaves))
+    return _node(rfc6962_root(leaves[:k]), rfc6962_root(leaves[k:]))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 31, 100, 257])
+def test_root_matches_the_rfc6962_definition_and_proofs_verify(n):
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(n)]
+    root = merkle_root(hashes)
+    assert root == rfc6962_root([_leaf(bytes.fromhex(h)) for h in hashes]).hex()
+    for index in {0, n // 2, n - 1}:
+        path = inclusion_proof(hashes, index)
+        assert verify_inclusion(hashes[index], index, n, path, root)
+        assert not verify_inclusion(hashes[(index + 1) % n], index, n, path, root) or n == 1
+
+
+def test_altered_leaf_changes_the_root():
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(10)]
+    altered = [*hashes[:3], hashlib.sha256(b"x").hexdigest(), *hashes[4:]]
+    assert merkle_root(hashes) != merkle_root(altered)
