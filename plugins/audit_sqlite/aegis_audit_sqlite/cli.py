@@ -1,4 +1,4 @@
-"""``aegis sqlite-backup DEST``: an online backup of the SQLite audit database, integrity-checked.
+"""``aegis audit backup DEST``: an online backup of the SQLite audit database, integrity-checked.
 
 The database is named with ``--source PATH`` or found in a deployment YAML (``-c FILE``: its
 ``sqlite`` audit sink's ``path``). :func:`backup_command` builds the same command under another
@@ -38,7 +38,7 @@ def database_of_deployment(config_path: Path) -> Path:
 
 
 def backup_command(name: str) -> click.Command:
-    """The backup command, called ``name`` (``sqlite-backup`` at top level, ``backup`` under ``audit``)."""
+    """The backup command, called ``name`` (``backup`` under ``aegis audit``)."""
 
     @click.command(name)
     @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
