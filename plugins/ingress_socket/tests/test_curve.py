@@ -51,8 +51,12 @@ def test_unlisted_and_plaintext_clients_get_nothing(tmp_path, start, sockets, ke
         stranger = sockets.dealer(sidecar.endpoint, client_options(keys["server"], *keys["stranger"]))
         plaintext = sockets.dealer(sidecar.endpoint)
         for sock in (stranger, plaintext):
-            sock.send_multipart([b"r", SCREEN, orjson.dumps(transactions(1, seed=31)[0])])
-            sock.send_multipart([b"p", PING])
+            # A refused handshake leaves a DEALER without a peer: a blocking send would wait forever.
+            for frames in ([b"r", SCREEN, orjson.dumps(transactions(1, seed=31)[0])], [b"p", PING]):
+                try:
+                    sock.send_multipart(frames, flags=zmq.NOBLOCK)
+                except zmq.Again:
+                    pass
         assert not stranger.poll(1500) and not plaintext.poll(100)
         assert sidecar.records == [] and sidecar.dead_letters == []
         assert sidecar.plugin.gatekeeper.refused >= 1
