@@ -96,11 +96,12 @@ class PluginHost:
     def build(self) -> None:
         """Construct and register the secrets plugin, resolve secret references, then the rest."""
         secrets = self.family("secrets")
-        if len(secrets) != 1:
+        if len(secrets) > 1:
             raise PluginLoadError(f"exactly one secrets plugin must be configured, got {len(secrets)}")
         if len(self.family("proving")) > 1:
             raise PluginLoadError("at most one proving plugin may be configured")
-        self._instantiate(secrets[0])
+        if secrets:  # a partial host (e.g. audit verification) may start without one
+            self._instantiate(secrets[0])
         for lp in self.plugins:
             if lp.family == "secrets":
                 continue
@@ -120,6 +121,8 @@ class PluginHost:
         from aegis.config import secret_refs
         if not secret_refs(lp.raw_config):
             return None
+        if not self.family("secrets"):
+            raise PluginLoadError(f"{lp.path} references secrets but this command started no secrets plugin")
         self._start(self.family("secrets")[0])
         raw = resolve_secret_refs(lp.raw_config, self.resolve_secret)
         try:

@@ -324,7 +324,7 @@ def audit_verify(config_path: Path | None, sinks: tuple[str, ...], public_key: P
     if config_path:
         cfg = load_outline(config_path)
         configure_logging(cfg.log_level)
-        with started(cfg, source=str(config_path), families=("audit",)) as host:
+        with started(cfg, source=str(config_path), families=("secrets", "audit")) as host:
             for lp in host.family("audit"):
                 lines = host.one("aegis_audit_scan", lp, after_seq=0) or ()
                 checkpoints = host.one("aegis_audit_checkpoints", lp) or []
@@ -362,6 +362,35 @@ def audit_serve(config_path: Path, listen: str) -> None:
         err.print(f"GetTransactionAudit listening on {listen.rsplit(':', 1)[0]}:{port}")
         done.wait()
         server.stop(grace=2).wait()
+
+
+@main.command("replay")
+@click.option("--uetr", required=True)
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def replay_command(uetr: str, config_path: Path) -> None:
+    """Recompute a recorded decision from its snapshots and compare it, factor by factor (exit 1 if it differs)."""
+    from aegis.replay import replay
+    cfg = load_outline(config_path)
+    configure_logging(cfg.log_level)
+    snapshot_dir = cfg.audit_trail.snapshot_dir or Path(cfg.pipeline.state_dir) / "snapshots"
+    with started(cfg, source=str(config_path), families=("secrets", "audit")) as host:
+        report = replay(host, uetr, snapshot_dir)
+    rec, rep = report.recorded, report.replayed
+    table = Table(title=f"Replay of {report.uetr} ({report.replayed_records:,} records of its run replayed)")
+    for col in ("", "recorded", "replayed"):
+        table.add_column(col)
+    table.add_row("decision", rec["decision"], rep["decision"])
+    table.add_row("reason_code", rec["reason_code"], rep["reason_code"])
+    table.add_row("risk_score", f"{rec['risk_score']:.6f}", f"{rep['risk_score']:.6f}")
+    for factor in sorted(set(rec["factor_scores"]) | set(rep["factor_scores"])):
+        table.add_row(f"factor {factor}", str(rec["factor_scores"].get(factor)), str(rep["factor_scores"].get(factor)))
+    out.print(table)
+    if report.differences:
+        err.print("replay DIFFERS from the record:", style="bold red")
+        for line in report.differences:
+            err.print(f"  - {line}", markup=False, highlight=False)
+        sys.exit(1)
+    out.print("replay equals the record")
 
 
 # -- export ------------------------------------------------------------------------------

@@ -54,6 +54,9 @@ class AuditTrailConfig(BaseModel):
     checkpoint_every: int = Field(10_000, ge=1, description="seal a checkpoint after this many records")
     checkpoint_seconds: float = Field(10.0, gt=0, description="... or after this many seconds, whichever first")
     signing_key: str = Field("audit", description="name of the secrets plugin's key that signs checkpoints")
+    snapshot_dir: Path | None = Field(
+        None, description="content-addressed store of the configuration and files behind every decision; keep it "
+                          "as long as the audit trail (default: <pipeline.state_dir>/snapshots)")
 
 
 class DeploymentConfig(BaseModel):

@@ -65,6 +65,7 @@ class Decisions:
     versions: dict[str, str]
     thresholds: dict[str, float]
     timestamp: str
+    provenance: dict = field(default_factory=dict)  # run id, snapshots in force, weights used
     _lines: list[bytes] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
@@ -96,7 +97,7 @@ class Decisions:
         # What every record of the batch shares is serialised once and spliced in.
         shared = dumps({"timestamp": self.timestamp, **common,
                         "versions": {k: v for k, v in self.versions.items() if k not in TOP_LEVEL_VERSIONS},
-                        "thresholds": self.thresholds})[1:-1]
+                        "thresholds": self.thresholds, **self.provenance})[1:-1]
         errors = dumps(self.errors)
         canonical = self.batch.canonical_json()
         contributions = np.round(self.contributions, 6).tolist()
@@ -124,7 +125,7 @@ class Decisions:
 
 
 def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseException]],
-           config: DecisionConfig) -> Decisions:
+           config: DecisionConfig, provenance: dict | None = None) -> Decisions:
     """Combine the scoring plugins' results (in YAML order) into the batch's decisions.
 
     ``results`` pairs each plugin's name with its :class:`ScoreResult`, or with the exception
@@ -190,5 +191,6 @@ def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseExceptio
         scores=scores, contributions=contributions, details=details, error_mask=error_mask, errors=errors,
         versions=versions,
         thresholds={"investigate_at": config.investigate_at, "block_at": config.block_at},
+        provenance={**(provenance or {}), "weights": dict(zip(names, weights.tolist(), strict=True))},
         timestamp=utc_now().isoformat(timespec="microseconds").replace("+00:00", "Z"),
     )

@@ -24,6 +24,7 @@ a test keeps the two in step.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -149,6 +150,19 @@ def aegis_scoring_score(context: Context, batch: Batch) -> ScoreResult:
     :returns: a :class:`~aegis.model.ScoreResult`: factor name → scores, reason code,
         optional per-transaction details and hard blocks, and the versions (hashes of
         weights, rule tables, list versions) that produced them.
+    """
+
+
+@hookspec
+def aegis_scoring_artefacts(context: Context) -> dict[str, Path] | None:
+    """Name the files or folders whose contents determine the plugin's scores.
+
+    Keys are dotted paths of the plugin's Config fields (``geo.fatf_list``, ``weights``,
+    ``lists.0.path``), values the file or folder in force. The kernel snapshots their bytes with
+    the configuration whenever the plugin's reported versions change, so any past decision can be
+    replayed. Without this hook every set ``Path`` field of the Config is snapshotted.
+
+    :param context: the run's :class:`~aegis.context.Context`.
     """
 
 

@@ -14,9 +14,11 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -26,7 +28,8 @@ from aegis.audit_trail import AuditTrail
 from aegis.config import DeploymentConfig
 from aegis.decide import Decisions, decide
 from aegis.decode import decode
-from aegis.model import AccountIndex, Batch, RawBatch, Reject
+from aegis.model import AccountIndex, Batch, RawBatch, Reject, ScoreResult
+from aegis.snapshots import SnapshotStore, bundle
 from aegis.stats import BatchStats
 
 log = logging.getLogger("aegis.pipeline")
@@ -85,6 +88,12 @@ class Pipeline:
         self.config = config
         self.accounts = AccountIndex()
         self.trail = AuditTrail(host, config.audit_trail)
+        self.snapshot_store = SnapshotStore(config.audit_trail.snapshot_dir
+                                            or Path(config.pipeline.state_dir) / "snapshots")
+        #: plugin path -> (versions it reported, digest of the snapshot in force)
+        self._snapshots: dict[str, tuple[tuple, str]] = {}
+        #: this process run: replay starts per-account state afresh where the run changes
+        self.run_id = str(uuid.uuid4())
         self._queue: queue.Queue = queue.Queue(maxsize=config.pipeline.queue_batches)
         self._stop = threading.Event()
         self._abort = threading.Event()
@@ -140,7 +149,9 @@ class Pipeline:
         host, summary = self.host, self.summary
         decisions: Decisions | None = None
         if item.batch is not None:
-            decisions = decide(item.batch, host.score(item.batch), self.config.decision)
+            results = host.score(item.batch)
+            provenance = {"run": self.run_id, "snapshots": self._snapshot(results)}
+            decisions = decide(item.batch, results, self.config.decision, provenance)
         # Durable before acknowledged: audit first, dead letters next, then the source.
         if decisions is not None:
             self.trail.write(decisions)
@@ -168,6 +179,23 @@ class Pipeline:
             risk_scores=decisions.risk if decisions is not None else ()))
         if on_batch is not None:
             on_batch(item.raw, summary)
+
+    def _snapshot(self, results: list[tuple[str, ScoreResult | BaseException]]) -> dict[str, str]:
+        """Digest of each scoring plugin's snapshot, taken anew whenever its versions change."""
+        out = {}
+        for path, result in results:
+            if isinstance(result, BaseException):
+                continue
+            versions = tuple(sorted(result.versions.items()))
+            known = self._snapshots.get(path)
+            if known is None or known[0] != versions:
+                lp = next(p for p in self.host.family("scoring") if p.path == path)
+                answers = [a for a in self.host.call("aegis_scoring_artefacts", lp) if a is not None]
+                digest = self.snapshot_store.put(bundle(lp.name, lp.config, answers[0] if answers else None))
+                known = self._snapshots[path] = (versions, digest)
+                log.info("snapshot of %s (%s): %s", path, ", ".join(f"{k}={v}" for k, v in versions), digest)
+            out[path] = known[1]
+        return out
 
     def _maybe_reload(self, last: float) -> float:
         now = time.monotonic()

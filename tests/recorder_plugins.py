@@ -91,6 +91,11 @@ class Scoring(Lifecycle):
         self.pending_reload = True
 
     @hookimpl
+    def aegis_scoring_artefacts(self, context):
+        record("aegis_scoring_artefacts")
+        return None
+
+    @hookimpl
     def aegis_scoring_score(self, context, batch):
         record("aegis_scoring_score", n=batch.n)
         if self.fail:

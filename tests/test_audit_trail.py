@@ -241,3 +241,12 @@ def test_grpc_get_transaction_audit_matches_the_cli_export(tmp_path, trail, depl
     from aegis.regulatory_export import verify_export
     as_doc = {**cli, "hsm_timestamp_signature": proof.timestamp_signature}
     assert verify_export(as_doc, (tmp_path / "audit.pub").read_bytes()) == []
+
+
+def test_verify_every_sink_of_a_deployment(trail, deployed):
+    _, key = trail
+    config, _ = deployed
+    result = subprocess.run([AEGIS, "audit", "verify", "-c", str(config), "--public-key", str(key)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "audit[0] (jsonl): OK: 300 records, 3 checkpoints" in result.stdout

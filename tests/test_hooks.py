@@ -129,6 +129,22 @@ def test_hook_aegis_scoring_score_failure_fails_closed(recorder):
     assert summary.screening_errors == 10
 
 
+def test_hook_aegis_scoring_artefacts(recorder, tmp_path):
+    import json
+
+    from aegis.snapshots import SnapshotStore
+    txs = transactions(8)
+    run(outline(txs, pipeline={"state_dir": str(tmp_path), "reload_interval": 0.001}))
+    records = [orjson.loads(line) for line in recorder.STORE["records"]]
+    digests = [r["snapshots"]["scoring[0] (rec)"] for r in records]
+    assert len(set(digests)) == 1 and all(r["run"] == records[0]["run"] for r in records)
+    snapshot = SnapshotStore(tmp_path / "snapshots").get(digests[0])
+    assert snapshot["plugin"] == "rec" and snapshot["config"] == {"fail": False}
+    assert snapshot["artefacts"] == {}  # the recorder names no files
+    assert calls(recorder, "aegis_scoring_artefacts") == [{}]
+    assert json.loads(json.dumps(records[0]["weights"])) == {"AMOUNT": 0.35}
+
+
 def test_hook_aegis_secrets_resolve(recorder):
     with started(outline(transactions(1), secret_ref=True)) as host:
         audit = host.family("audit")[0]

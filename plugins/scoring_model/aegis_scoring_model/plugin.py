@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aegis.context import Context
 from aegis.hookspecs import hookimpl
 from aegis.lifecycle import ReloadReport, SelfTestResult
@@ -59,6 +61,11 @@ class ModelPlugin:
         scores = self.engine.score_arrays(batch.debtor_account, batch.creditor_account, batch.amount,
                                           batch.created_at_ns, batch.debtor_balance_before, batch_channels(batch))
         return score_result(scores, self.config)
+
+    @hookimpl
+    def aegis_scoring_artefacts(self) -> dict[str, Path]:
+        """The weights file in force (also the shipped default), for the kernel's snapshots."""
+        return {"weights": self.config.weights_path()}
 
     @hookimpl
     def aegis_reload(self) -> ReloadReport | None:
