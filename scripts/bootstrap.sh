@@ -70,6 +70,19 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
   echo "$WANT" > "$STAMP"
 fi
 
+# Node packages of plugins that ship a package-lock.json (snarkjs for the groth16 prover's interop).
+for lock in "$REPO"/plugins/*/package-lock.json; do
+  [ -f "$lock" ] || continue
+  dir="$(dirname "$lock")"
+  if ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+  stamp="$dir/node_modules/.aegis-lock-sha"
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$(sha256sum "$lock" | cut -c1-64)" ]; then
+    say "installing node packages for $(basename "$dir") (npm ci)"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >&2
+    sha256sum "$lock" | cut -c1-64 > "$stamp"
+  fi
+done
+
 if [ ! -d "$AEGIS_DATA_DIR" ]; then
   say "data folder not found: $AEGIS_DATA_DIR (expected ../shared/data beside the repo; set AEGIS_DATA_DIR)"
   exit 1

@@ -1,0 +1,1 @@
+"""Groth16 (BN254) consortium risk signals for Aegis."""

@@ -1,0 +1,93 @@
+"""The ``groth16`` proving plugin: proofs for blocked payments, queued off the hot path."""
+
+from __future__ import annotations
+
+from aegis.context import Context
+from aegis.decide import Decisions
+from aegis.errors import SecurityViolation
+from aegis.hookspecs import hookimpl
+from aegis.lifecycle import SelfTestResult
+from aegis.model import Decision
+from aegis_zkp_groth16.artifacts import KeySet, load_verified
+from aegis_zkp_groth16.circuit import check_public_ranges, risk_signal_r1cs
+from aegis_zkp_groth16.config import Groth16Config
+from aegis_zkp_groth16.metrics import ZkpMetrics
+from aegis_zkp_groth16.proof_queue import ProofQueue
+from aegis_zkp_groth16.snarkjs_json import SnarkjsFormatError, proof_from_json, public_from_json
+from aegis_zkp_groth16.statement import PublicModel, signals
+from aegis_zkp_groth16.store import ProofStore
+from aegis_zkp_groth16.verifier import InvalidProof, verify
+
+THRESHOLD_KEYS = {int(Decision.BLOCK): "block_at", int(Decision.INVESTIGATE): "investigate_at"}
+
+
+class Groth16Plugin:
+    """Groth16 (BN254) proofs that a blocked payment's hidden risk features reach the public threshold."""
+
+    Config = Groth16Config
+
+    def __init__(self, config: Groth16Config):
+        self.config = config
+        self.metrics = ZkpMetrics()
+        self.keys: KeySet | None = None
+        self.store: ProofStore | None = None
+        self.queue: ProofQueue | None = None
+        self._model: PublicModel | None = None
+
+    @hookimpl
+    def aegis_startup(self, context: Context) -> None:
+        if context.host is None:
+            raise SecurityViolation("zkp: no plugin host to check the verification-key signature with")
+        pem = context.host.public_key(self.config.signing_key)
+        self.keys = load_verified(self.config.key_dir, pem, risk_signal_r1cs().digest())
+        self.store = ProofStore(self.config.database)
+        self.store.expire(self.config.retention_hours)
+        if self.config.metrics_port is not None:
+            self.metrics.serve(self.config.metrics_port)
+        context.log.getChild("zkp").info("zkp: verification key %s verified; %d worker(s), queue %d",
+                                         self.config.key_dir, self.config.workers, self.config.queue_size)
+
+    def _queue(self, model: PublicModel) -> ProofQueue:
+        if self.keys is None or self.store is None:
+            raise RuntimeError("the groth16 plugin was used before aegis_startup")
+        if self.queue is None:
+            self.queue = ProofQueue(self.keys.pk_path, self.store, self.metrics, model.digest(),
+                                    self.config.workers, self.config.queue_size, self.config.overflow)
+        return self.queue
+
+    @hookimpl
+    def aegis_proving_submit(self, decisions: Decisions) -> int:
+        wanted = {int(Decision.BLOCK)} | ({int(Decision.INVESTIGATE)} if self.config.prove_investigate else set())
+        indices = [i for i, d in enumerate(decisions.decision.tolist()) if d in wanted]
+        if not indices:
+            return 0
+        if self._model is None or self._model.factors != decisions.factor_names:
+            self._model = PublicModel(self.config, decisions.factor_names)
+        return self._queue(self._model).submit(signals(decisions, indices, self._model, THRESHOLD_KEYS))
+
+    @hookimpl
+    def aegis_proving_verify(self, proof: dict, public_inputs: list) -> bool:
+        if self.keys is None:
+            raise RuntimeError("the groth16 plugin was used before aegis_startup")
+        try:
+            inputs = public_from_json([str(v) for v in public_inputs])
+            check_public_ranges(inputs)
+            return verify(self.keys.vk, proof_from_json(proof), inputs)
+        except (SnarkjsFormatError, InvalidProof, ValueError):
+            return False
+
+    @hookimpl
+    def aegis_self_test(self) -> list[SelfTestResult]:
+        ok = self.keys is not None and self.store is not None
+        return [SelfTestResult(plugin="groth16", check="verification key signed and loaded", ok=ok,
+                               detail=str(self.config.key_dir))]
+
+    @hookimpl
+    def aegis_shutdown(self) -> None:
+        if self.queue is not None:
+            self.queue.close()
+            self.queue = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        self.metrics.close()
