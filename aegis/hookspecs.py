@@ -235,6 +235,18 @@ def aegis_proving_verify(context: Context, proof: dict, public_inputs: list) -> 
     """
 
 
+@hookspec(firstresult=True)
+def aegis_proving_lookup(context: Context, uetr: str) -> dict | None:
+    """Return the stored proof of ``uetr``'s decision, or ``None``.
+
+    The mapping holds at least ``proof`` and ``public_inputs`` (snarkjs JSON forms); never the
+    private opening. Used by the regulatory export (``--include-zkp``).
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param uetr: the transaction's UETR.
+    """
+
+
 # --------------------------------------------------------------------------
 # Audit (aegis.audit): one or more sinks
 # --------------------------------------------------------------------------

@@ -70,7 +70,10 @@ def build_export(host, uetr: str, include_zkp: bool = False, include_model_snaps
     doc.update({k: record.get(k) for k in GUIDE_FIELDS})
     doc["zkp_proof_b64"] = None
     if include_zkp:
-        doc["zkp_proof_b64"] = record.get("zkp_proof_b64")  # filled once a proving plugin stores proofs
+        for prover in host.family("proving"):
+            stored = host.call("aegis_proving_lookup", prover, uetr=uetr)
+            if stored:
+                doc["zkp_proof_b64"] = base64.b64encode(orjson.dumps(stored)).decode()
     doc["record_hash"] = record["chain"]["hash"]
     pem = host.public_key(signing_key)
     doc["hsm_timestamp_signature"] = base64.b64encode(host.sign(attestation_payload(doc), signing_key)).decode()
@@ -133,7 +136,8 @@ def main(uetr: str, output: Path, config_path: Path | None, include_zkp: bool, i
         path = config_path or default_config_path()
         config = load_outline(path)
         configure_logging(config.log_level)
-        with started(config, source=str(path), families=("secrets", "audit")) as host:
+        families = ("secrets", "audit", "proving") if include_zkp else ("secrets", "audit")
+        with started(config, source=str(path), families=families) as host:
             doc = build_export(host, uetr, include_zkp, include_model_snapshot, config.audit_trail.signing_key)
     except AegisError as exc:
         click.echo(str(exc), err=True)

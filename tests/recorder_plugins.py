@@ -14,7 +14,7 @@ from aegis.lifecycle import ReloadReport, SelfTestResult
 from aegis.model import FactorScores, RawBatch, ScoreResult
 
 CALLS = []
-STORE = {"records": [], "dead": []}
+STORE = {"records": [], "dead": [], "proved": set()}
 LOCK = threading.Lock()
 
 
@@ -231,7 +231,13 @@ class Proving(Lifecycle):
     def aegis_proving_submit(self, context, decisions):
         flagged = int((decisions.decision > 0).sum())
         record("aegis_proving_submit", flagged=flagged)
+        STORE["proved"].update(u for u, d in zip(decisions.uetr, decisions.decision.tolist()) if d > 0)
         return flagged
+
+    @hookimpl
+    def aegis_proving_lookup(self, context, uetr):
+        record("aegis_proving_lookup", uetr=uetr)
+        return {"proof": {"pi_a": ["1", "2", "1"]}, "public_inputs": ["7"]} if uetr in STORE["proved"] else None
 
     @hookimpl
     def aegis_proving_verify(self, context, proof, public_inputs):

@@ -173,6 +173,23 @@ def test_hook_aegis_proving_submit(recorder):
     assert calls(recorder, "aegis_proving_submit") == [{"flagged": 1}]
 
 
+def test_hook_aegis_proving_lookup(recorder):
+    import base64
+
+    from aegis.regulatory_export import build_export
+    txs = transactions(4)
+    txs[2]["amount"] = "9999.00"
+    config = outline(txs, decision={"weights": {"AMOUNT": 0.6}})
+    with started(config) as host:
+        Pipeline(host, config).run()
+        doc = build_export(host, txs[2]["uetr"], include_zkp=True)
+        plain = build_export(host, txs[0]["uetr"], include_zkp=True)
+    assert orjson.loads(base64.b64decode(doc["zkp_proof_b64"])) == {"proof": {"pi_a": ["1", "2", "1"]},
+                                                                   "public_inputs": ["7"]}
+    assert plain["zkp_proof_b64"] is None  # CLEAR: nothing was proved
+    assert calls(recorder, "aegis_proving_lookup") == [{"uetr": txs[2]["uetr"]}, {"uetr": txs[0]["uetr"]}]
+
+
 def test_hook_aegis_proving_verify(recorder):
     with started(outline(transactions(1))) as host:
         lp = host.family("proving")[0]

@@ -66,6 +66,11 @@ class Groth16Plugin:
         return self._queue(self._model).submit(signals(decisions, indices, self._model, THRESHOLD_KEYS))
 
     @hookimpl
+    def aegis_proving_lookup(self, uetr: str) -> dict | None:
+        """The stored proof of ``uetr`` (never the private opening), for the regulatory export."""
+        return self.store.get(uetr) if self.store is not None else None
+
+    @hookimpl
     def aegis_proving_verify(self, proof: dict, public_inputs: list) -> bool:
         if self.keys is None:
             raise RuntimeError("the groth16 plugin was used before aegis_startup")
