@@ -24,6 +24,8 @@ from typing import NamedTuple
 import orjson
 
 GENESIS = "0" * 64
+#: ``type`` of a retention marker: records up to a checkpoint were deleted under a retention policy.
+RETENTION = "aegis.audit.retention"
 CHAIN_MARKER = b',"chain":{'
 
 

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from aegis.audit_chain import GENESIS, checkpoint_hash, checkpoint_payload, merkle_root, record_hash, split_line
+from aegis.audit_chain import (
+    GENESIS,
+    RETENTION,
+    checkpoint_hash,
+    checkpoint_payload,
+    merkle_root,
+    record_hash,
+    split_line,
+)
 from aegis.signing import verify
 
 
@@ -37,6 +45,7 @@ class Report:
     records: int = 0
     checkpoints: int = 0
     sealed_through: int = 0
+    purged_through: int = 0  # records up to this seq were deleted under a signed retention marker
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -45,12 +54,43 @@ class Report:
 
     @property
     def unsealed(self) -> int:
-        return max(0, self.records - self.sealed_through)
+        return max(0, self.records + self.purged_through - self.sealed_through)
+
+
+def _horizon(markers: list[dict], checkpoints: list[dict], public_key_pem: bytes | None,
+             report: Report) -> tuple[int, str]:
+    """(last purged seq, its chain hash) from the newest valid retention marker, else (0, genesis)."""
+    by_hash = {checkpoint_hash(c): c for c in checkpoints}
+    for marker in reversed(markers):
+        anchor = by_hash.get(marker.get("checkpoint_hash"))
+        problem = None
+        if anchor is None or int(anchor["to_seq"]) != int(marker["purged_through_seq"]) \
+                or anchor["chain_head"] != marker["chain_head"]:
+            problem = "does not match a stored checkpoint"
+        elif public_key_pem is not None and not verify(public_key_pem, checkpoint_payload(marker),
+                                                       base64.b64decode(marker["signature"])):
+            problem = "signature does not verify with the given public key"
+        if problem:
+            report.findings.append(Finding("signature" if "signature" in problem else "checkpoint", None, None,
+                                           f"retention marker through seq {marker.get('purged_through_seq')}: "
+                                           f"{problem}"))
+            continue
+        report.purged_through = int(marker["purged_through_seq"])
+        return report.purged_through, marker["chain_head"]
+    return 0, GENESIS
 
 
 def verify_trail(lines: Iterable[bytes], checkpoints: Iterable[dict], public_key_pem: bytes | None) -> Report:
-    """Walk the records in stored order, then check each checkpoint against them."""
+    """Walk the records in stored order, then check each checkpoint against them.
+
+    Records deleted by a retention policy are accepted only up to a signed retention marker that
+    is anchored in the checkpoint chain; anything else missing is a deletion.
+    """
     report = Report()
+    everything = list(checkpoints)
+    markers = [c for c in everything if c.get("type") == RETENTION]
+    checkpoints = [c for c in everything if c.get("type") != RETENTION]
+    purged, purged_head = _horizon(markers, checkpoints, public_key_pem, report)
     entries: list[tuple[int, int, str, str, str]] = []  # position, seq, prev, claimed hash, actual hash
     for position, line in enumerate(lines, start=1):
         report.records += 1
@@ -65,7 +105,7 @@ def verify_trail(lines: Iterable[bytes], checkpoints: Iterable[dict], public_key
     present = {seq for _, seq, *_ in entries}
 
     hashes: dict[int, str] = {}  # seq -> recomputed hash of the record first stored under that seq
-    prev, expected = GENESIS, 1
+    prev, expected = purged_head, purged + 1
     for position, seq, claimed_prev, claimed, actual in entries:
         if actual != claimed:
             report.findings.append(Finding("modified", position, seq,
@@ -92,6 +132,13 @@ def verify_trail(lines: Iterable[bytes], checkpoints: Iterable[dict], public_key
     for cp in checkpoints:
         report.checkpoints += 1
         span = f"seq {cp.get('from_seq')}..{cp.get('to_seq')}"
+        if int(cp["to_seq"]) <= purged:  # its records were deleted under retention: check the links only
+            if cp.get("prev_checkpoint") != prev_checkpoint:
+                report.findings.append(Finding("checkpoint", None, None, f"{span}: does not link to the previous "
+                                                                         f"checkpoint (one removed?)"))
+            prev_checkpoint = checkpoint_hash(cp)
+            report.sealed_through = max(report.sealed_through, int(cp["to_seq"]))
+            continue
         try:
             covered = [hashes[s] for s in range(int(cp["from_seq"]), int(cp["to_seq"]) + 1)]
         except KeyError as exc:

@@ -337,6 +337,8 @@ def audit_verify(config_path: Path | None, sinks: tuple[str, ...], public_key: P
         click.echo(f"{name}: {status}: {report.records:,} records, {report.checkpoints:,} checkpoints, "
                    f"sealed through seq {report.sealed_through:,}"
                    + (f", {report.unsealed:,} not yet sealed" if report.unsealed else "")
+                   + (f", seq 1..{report.purged_through:,} deleted under a signed retention marker"
+                      if report.purged_through else "")
                    + ("" if pem else " (signatures NOT checked: no --public-key)"))
         for finding in report.findings:
             click.echo(f"  {finding}")

@@ -250,3 +250,38 @@ def test_verify_every_sink_of_a_deployment(trail, deployed):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "audit[0] (jsonl): OK: 300 records, 3 checkpoints" in result.stdout
+
+
+def test_compressed_archives_and_retention_keep_the_trail_provable(tmp_path):
+    import time as clock
+
+    def run_with(seed: int) -> None:
+        source = tmp_path / f"in{seed}.jsonl"
+        source.write_bytes(b"".join(orjson.dumps(t) + b"\n" for t in transactions(400, seed=seed)))
+        data = deployment(tmp_path, source, audit_trail={"checkpoint_every": 50})
+        data["pipeline"]["batch_size"] = 50
+        data["audit"][0]["config"].update(rotate_bytes=60_000, compress_rotated=True, retention_days=1)
+        config = parse_outline(data)
+        with started(config) as host:
+            Pipeline(host, config).run()
+            (tmp_path / "audit.pub").write_bytes(host.public_key("audit"))
+
+    run_with(1)
+    directory = tmp_path / "audit"
+    archives = sorted(directory.glob("audit.*.jsonl.gz"))
+    assert archives and not list(directory.glob("audit.*[0-9].jsonl"))  # rotated files are compressed
+    log, key = directory / "audit.jsonl", tmp_path / "audit.pub"
+    assert verify(log, key).returncode == 0
+    old = time_ago = clock.time() - 3 * 86400
+    for path in archives:
+        os.utime(path, (old, time_ago))
+    run_with(2)  # its checkpoints apply the retention policy to the aged archives
+    assert not any(p.exists() for p in archives)
+    result = verify(log, key)
+    assert result.returncode == 0, result.stdout
+    assert "deleted under a signed retention marker" in result.stdout
+    # a file removed outside the policy is still a deletion
+    kept = sorted(directory.glob("audit.*.jsonl.gz"))
+    kept[0].unlink()
+    tampered = verify(log, key)
+    assert tampered.returncode == 1 and "DELETED" in tampered.stdout

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import re
+import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,13 +47,38 @@ def repair_torn_tail(path: Path) -> int:
     return size - keep
 
 
+def compress_archive(path: Path) -> Path:
+    """gzip a rotated file durably (``name.jsonl`` → ``name.jsonl.gz``), then remove the original."""
+    target = path.with_name(path.name + ".gz")
+    if target.exists():
+        raise FileExistsError(f"{target} already exists: refusing to overwrite an audit archive")
+    tmp = path.with_name(f".{path.name}.gz.tmp")
+    with open(path, "rb") as src, open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        shutil.copyfileobj(src, gz, 1 << 20)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, target)
+    fsync_directory(path.parent)
+    path.unlink()
+    fsync_directory(path.parent)
+    log.info("compressed %s to %s", path.name, target.name)
+    return target
+
+
+def read_archive(path: Path) -> bytes:
+    """A log file's bytes, decompressed when it is a ``.gz`` archive."""
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
 class AppendFile:
     """One JSON Lines file opened with ``O_APPEND``; every :meth:`append` is a single ``write``."""
 
-    def __init__(self, path: Path, fsync: FsyncPolicy, rotate_bytes: int | None = None):
+    def __init__(self, path: Path, fsync: FsyncPolicy, rotate_bytes: int | None = None, compress: bool = False):
         self.path = path
         self.fsync = fsync
         self.rotate_bytes = rotate_bytes
+        self.compress = compress
         self._lock = threading.Lock()
         self._fd = -1
         self._identity = (0, 0)
@@ -61,8 +88,8 @@ class AppendFile:
 
     @property
     def rotated_name(self) -> re.Pattern[str]:
-        """Names of this file's rotated predecessors: ``<stem>.<UTC timestamp>.<n>.jsonl``."""
-        return re.compile(rf"^{re.escape(self.path.stem)}\.(\d{{8}}T\d{{6}}Z)\.(\d+)\.jsonl$")
+        """Names of this file's rotated predecessors: ``<stem>.<UTC timestamp>.<n>.jsonl[.gz]``."""
+        return re.compile(rf"^{re.escape(self.path.stem)}\.(\d{{8}}T\d{{6}}Z)\.(\d+)\.jsonl(?:\.gz)?$")
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +148,9 @@ class AppendFile:
     def _rotate(self) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         n = 1
-        while (target := self.path.with_name(f"{self.path.stem}.{stamp}.{n}.jsonl")).exists():
+        # A compressed predecessor counts too: never reuse its name (os.replace would overwrite it).
+        while (target := self.path.with_name(f"{self.path.stem}.{stamp}.{n}.jsonl")).exists() \
+                or target.with_name(target.name + ".gz").exists():
             n += 1
         if self.fsync != "never":
             _sync(self._fd)
@@ -130,6 +159,8 @@ class AppendFile:
         self._open_fd()  # fsyncs the directory: the rename and the new file are durable
         self._dirty = False
         log.info("rotated %s to %s", self.path, target.name)
+        if self.compress:
+            compress_archive(target)
 
     def rotated(self) -> list[Path]:
         """This file's rotated predecessors, oldest first."""

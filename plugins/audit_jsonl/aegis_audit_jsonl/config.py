@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,15 @@ class JsonlAuditConfig(BaseModel):
         65536, ge=1, description="how many recent UETRs are remembered (and reloaded from the end of the log at "
                                  "startup) so a re-delivered record is not written twice")
 
+    compress_rotated: bool = Field(
+        False, description="gzip each rotated file (<stem>.<UTC timestamp>.<n>.jsonl.gz); verification, lookup and "
+                           "export read archives transparently")
+    retention_days: int | None = Field(
+        default_factory=lambda: int(v) if (v := os.environ.get("AEGIS_AUDIT_RETENTION_DAYS")) else None, ge=1,
+        description="delete rotated files older than this many days, whole checkpoint intervals only, leaving a "
+                    "signed retention marker so verification still proves what remains (default: "
+                    "AEGIS_AUDIT_RETENTION_DAYS, unset: keep forever)")
+    signing_key: str = Field("audit", description="key that signs retention markers (the audit_trail key)")
     read_only: bool = Field(
         False, description="open the log for reading only (verification, export): no torn-tail repair, no writes")
 

@@ -12,11 +12,21 @@ from pathlib import Path
 
 import orjson
 
+from aegis_audit_jsonl.append_file import read_archive
+
 
 def find_record(paths: list[Path], uetr: str) -> dict | None:
     """The first record (searching ``paths`` in order) whose ``uetr`` is ``uetr``, or ``None``."""
     needle = b'"uetr":"' + uetr.lower().encode() + b'"'
     for path in paths:
+        if path.suffix == ".gz":  # a compressed archive: search it in memory
+            try:
+                found = _scan(read_archive(path), needle, uetr.lower())
+            except FileNotFoundError:
+                continue
+            if found is not None:
+                return found
+            continue
         try:
             with open(path, "rb") as f:
                 if f.seek(0, 2) == 0:
@@ -30,7 +40,7 @@ def find_record(paths: list[Path], uetr: str) -> dict | None:
     return None
 
 
-def _scan(data: mmap.mmap, needle: bytes, uetr: str) -> dict | None:
+def _scan(data: mmap.mmap | bytes, needle: bytes, uetr: str) -> dict | None:
     at = data.find(needle)
     while at >= 0:
         start = data.rfind(b"\n", 0, at) + 1

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 
 import orjson
 
-from aegis.audit_chain import ChainedRecord, ChainHead, checkpoint_hash, split_line
+from aegis.audit_chain import RETENTION, ChainedRecord, ChainHead, checkpoint_hash, checkpoint_payload, split_line
 from aegis.dead_letter import dead_letter_lines
 from aegis.decide import Decisions
 from aegis.hookspecs import hookimpl
@@ -34,10 +38,12 @@ class JsonlAuditSink:
 
     def __init__(self, config: JsonlAuditConfig):
         self.config = config
-        self.records = AppendFile(config.path, config.fsync, config.rotate_bytes)
+        self.records = AppendFile(config.path, config.fsync, config.rotate_bytes, config.compress_rotated)
         self.dead_letters = AppendFile(config.dead_letters, config.fsync, config.rotate_bytes)
         # Checkpoints are few and are what makes the log provable: always fsynced, never rotated.
         self.checkpoints = AppendFile(config.checkpoints, "batch")
+        self.retention = AppendFile(config.path.with_name(f"{config.path.stem}.retention.jsonl"), "batch")
+        self.context = None
         self.recent = RecentUetrs(config.dedupe_tail)
         self.flusher: IntervalFlusher | None = None
         self.written = 0
@@ -60,7 +66,8 @@ class JsonlAuditSink:
         log.debug("%s: remembered %d recent UETRs", self.records.path, len(self.recent))
 
     @hookimpl
-    def aegis_startup(self) -> None:
+    def aegis_startup(self, context) -> None:
+        self.context = context
         if self.config.read_only:
             if not self.config.path.exists():
                 raise FileNotFoundError(f"audit log {self.config.path} does not exist")
@@ -68,6 +75,8 @@ class JsonlAuditSink:
         self.records.open()
         self.dead_letters.open()
         self.checkpoints.open()
+        if self.config.retention_days is not None:  # the markers file exists only under a retention policy
+            self.retention.open()
         self._remember_tail()
         if self.config.fsync == "interval":
             self.flusher = IntervalFlusher([self.records, self.dead_letters], self.config.fsync_interval)
@@ -81,6 +90,7 @@ class JsonlAuditSink:
         self.records.close()
         self.dead_letters.close()
         self.checkpoints.close()
+        self.retention.close()
 
     def _check_flusher(self) -> None:
         if self.config.read_only:
@@ -118,11 +128,45 @@ class JsonlAuditSink:
     @hookimpl
     def aegis_audit_checkpoint(self, checkpoint: dict) -> None:
         self.checkpoints.append(orjson.dumps(checkpoint) + b"\n")
+        if self.config.retention_days is not None:
+            self._apply_retention()
+
+    def _apply_retention(self) -> None:
+        """Delete rotated files older than ``retention_days`` that end exactly at a checkpoint,
+        after recording a signed retention marker (so what remains still verifies)."""
+        cutoff = time.time() - self.config.retention_days * 86400
+        sealed = {int(c["to_seq"]): c for c in self.aegis_audit_checkpoints() if c.get("type") != RETENTION}
+        doomed: list[Path] = []
+        purge: tuple[list[Path], dict] | None = None
+        for path in self.records.rotated():
+            if path.stat().st_mtime >= cutoff:
+                break
+            doomed.append(path)
+            last = last_lines(path, 1)
+            seq = int(split_line(last[0])[1]["seq"]) if last else 0
+            if seq in sealed:
+                purge = (list(doomed), sealed[seq])
+        if purge is None:
+            return
+        files, checkpoint = purge
+        marker = {"type": RETENTION, "version": 1, "purged_through_seq": int(checkpoint["to_seq"]),
+                  "chain_head": checkpoint["chain_head"], "checkpoint_hash": checkpoint_hash(checkpoint),
+                  "files": [p.name for p in files], "retention_days": self.config.retention_days,
+                  "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+                  "key": self.config.signing_key}
+        signature = self.context.host.sign(checkpoint_payload(marker), self.config.signing_key)
+        marker["signature"] = base64.b64encode(signature).decode()
+        self.retention.append(orjson.dumps(marker) + b"\n")  # durable before anything is deleted
+        for path in files:
+            path.unlink()
+        fsync_directory(self.records.path.parent)
+        log.warning("retention (%d days): deleted %s, sealed through seq %d", self.config.retention_days,
+                    ", ".join(p.name for p in files), marker["purged_through_seq"])
 
     @hookimpl
     def aegis_audit_scan(self, after_seq: int):
         for path in reversed(self._log_files()):  # oldest rotated file first
-            with open(path, "rb") as f:
+            with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
                 for line in f:
                     line = line.rstrip(b"\n")
                     if not line:
@@ -133,10 +177,12 @@ class JsonlAuditSink:
 
     @hookimpl
     def aegis_audit_checkpoints(self) -> list[dict]:
-        path = self.checkpoints.path
-        if not path.exists():
-            return []
-        return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+        """Checkpoints, then retention markers (``type`` ``aegis.audit.retention``) if any."""
+        out = []
+        for path in (self.checkpoints.path, self.retention.path):
+            if path.exists():
+                out += [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+        return out
 
     @hookimpl
     def aegis_audit_dead_letter(self, rejects: Sequence[Reject]) -> None:

@@ -32,6 +32,9 @@ def complete_length(path: Path) -> int:
 
 def last_lines(path: Path, count: int) -> list[bytes]:
     """The last ``count`` complete lines of ``path`` (oldest first), reading only as much as needed."""
+    if path.suffix == ".gz":  # a compressed archive has no random access: read it whole
+        import gzip
+        return [line for line in gzip.decompress(path.read_bytes()).split(b"\n") if line][-count:]
     size = complete_length(path)
     found: list[bytes] = []
     carry = b""
