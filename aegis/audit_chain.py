@@ -165,16 +165,18 @@ class Chain:
 
     def extend(self, uetrs: Sequence[str], decisions: Sequence[str], bodies: Sequence[bytes]) -> list[ChainedRecord]:
         out = []
-        seq, prev = self.head.seq, self.head.hash
+        append, pending = out.append, self.pending.append
+        sha256 = hashlib.sha256
+        seq, prev = self.head.seq, self.head.hash.encode()
         for uetr, decision, body in zip(uetrs, decisions, bodies, strict=True):
             seq += 1
-            h = hashlib.sha256(prev.encode() + b"\n" + body).hexdigest()
-            line = b"".join((body[:-1], b',"chain":{"seq":', str(seq).encode(), b',"prev":"', prev.encode(),
-                             b'","hash":"', h.encode(), b'"}}'))
-            out.append(ChainedRecord(uetr, seq, h, decision, line))
-            self.pending.append(h)
+            h = sha256(prev + b"\n" + body).hexdigest().encode()
+            line = b'%s,"chain":{"seq":%d,"prev":"%s","hash":"%s"}}' % (body[:-1], seq, prev, h)
+            text = h.decode()
+            append(ChainedRecord(uetr, seq, text, decision, line))
+            pending(text)
             prev = h
-        self.head.seq, self.head.hash = seq, prev
+        self.head.seq, self.head.hash = seq, prev.decode()
         return out
 
     def due(self, every_records: int, every_seconds: float) -> bool:
