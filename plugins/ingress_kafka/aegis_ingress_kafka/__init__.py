@@ -1,0 +1,1 @@
+"""Aegis ingress plugin ``kafka``: a consumer group that commits only after durable audit."""

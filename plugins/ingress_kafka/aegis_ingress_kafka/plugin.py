@@ -1,0 +1,152 @@
+"""The ``kafka`` ingress plugin: a consumer-group member whose offsets follow durable audit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from confluent_kafka import KafkaException, Producer
+
+from aegis.decide import Decisions
+from aegis.errors import AegisError
+from aegis.hookspecs import hookimpl
+from aegis.lifecycle import SelfTestResult
+from aegis.model import RawBatch, Reject
+from aegis_ingress_kafka.config import KafkaIngressConfig
+from aegis_ingress_kafka.group import GroupMember
+from aegis_ingress_kafka.outputs import Outputs
+from aegis_ingress_kafka.topics import missing_topics, partition_counts
+from aegis_ingress_kafka.tracker import CommitTracker, TopicPartitionKey
+
+log = logging.getLogger("aegis.ingress.kafka")
+
+
+class KafkaIngressError(AegisError):
+    """The Kafka source cannot go on (a decision or dead letter was not delivered, a topic is missing)."""
+
+
+class KafkaIngress:
+    """An endless source (``final`` only with ``idle_exit_seconds``); resumes from the group's committed offsets."""
+
+    Config = KafkaIngressConfig
+
+    def __init__(self, config: KafkaIngressConfig):
+        self.config = config
+        self.tracker = CommitTracker()
+        self.producer: Producer | None = None
+        self.member: GroupMember | None = None
+        self.outputs: Outputs | None = None
+        self._ended = False
+
+    def _output_topics(self) -> list[str]:
+        return [t for t in (self.config.decisions_topic, self.config.dead_letter_topic) if t is not None]
+
+    @hookimpl
+    def aegis_startup(self) -> None:
+        c = self.config
+        self.producer = Producer({**c.producer(), "error_cb": self._producer_error})
+        missing = missing_topics(self.producer, [c.topic, *self._output_topics()], timeout=10.0)
+        if missing:
+            raise KafkaIngressError(f"kafka ({c.bootstrap_servers}): topic(s) {', '.join(missing)} do not exist; "
+                                    "create them (the plugin never auto-creates topics)")
+        self.outputs = Outputs(self.producer, self.tracker, c.decisions_topic, c.dead_letter_topic)
+        self.member = GroupMember(c, self.tracker, self.producer.poll)
+        self.member.open()
+        log.info("consuming %s as group %s from %s; decisions → %s, dead letters → %s", c.topic, c.group,
+                 c.bootstrap_servers, c.decisions_topic, c.dead_letter_topic)
+
+    @hookimpl
+    def aegis_ingress_poll(self, max_records: int) -> RawBatch | None:
+        member, tracker = self.member, self.tracker
+        if member is None:
+            raise KafkaIngressError("kafka: aegis_ingress_poll before aegis_startup")
+        if tracker.failure is not None:
+            raise KafkaIngressError(f"kafka: a decision or dead letter was not delivered ({tracker.failure}); "
+                                    "offsets from that batch on stay uncommitted and are delivered again")
+        if self._ended:
+            return None
+        assert self.producer is not None
+        self.producer.poll(0)
+        member.commit_done()
+        messages = member.fetch(max_records)
+        if not messages:
+            idle = self.config.idle_exit_seconds
+            # Counted from the first assignment on: before it a killed predecessor may still hold the group.
+            if idle is not None and member.rebalances and time.monotonic() - member.last_activity >= idle:
+                self._ended = True
+                log.info("no record for %.1f s: ending the source (idle_exit_seconds)", idle)
+                return RawBatch(source=f"kafka:{self.config.topic}", payloads=[], origins=[],
+                                token=tracker.polled(0, {}, []), final=True)
+            return None
+        return self._batch(messages)
+
+    def _batch(self, messages: list) -> RawBatch:
+        payloads: list[bytes] = []
+        origins: list[str] = []
+        keys: list[bytes | None] = []
+        rejects: list[Reject] = []
+        own_rejects: dict[str, tuple[bytes | None, bytes | None]] = {}
+        offsets: dict[TopicPartitionKey, int] = {}
+        for m in messages:
+            topic, partition, offset = m.topic(), m.partition(), m.offset()
+            origin = f"{topic}/{partition}@{offset}"
+            offsets[(topic, partition)] = offset + 1
+            value = m.value()
+            if value:
+                payloads.append(value)
+                origins.append(origin)
+                keys.append(m.key())
+            else:
+                rejects.append(Reject(origin=origin, reason="empty message (null or zero-length value)",
+                                      payload=value or b""))
+                own_rejects[origin] = (m.key(), value)
+        token = self.tracker.polled(len(messages), offsets, keys, own_rejects)
+        return RawBatch(source=f"kafka:{self.config.topic}", payloads=payloads, origins=origins, token=token,
+                        rejects=rejects)
+
+    @hookimpl
+    def aegis_ingress_ack(self, batch: RawBatch, decisions: Decisions | None, rejects: Sequence[Reject]) -> None:
+        """Produce the batch's decisions and dead letters; its offsets commit once the broker has them."""
+        if self.outputs is None:
+            raise KafkaIngressError("kafka: aegis_ingress_ack before aegis_startup")
+        self.outputs.publish(batch, decisions, rejects)
+        self.tracker.acked(batch.token)
+
+    @hookimpl
+    def aegis_shutdown(self) -> None:
+        """Deliver what acknowledged batches produced, commit their offsets, leave the group."""
+        if self.producer is not None:
+            left = self.producer.flush(self.config.drain_timeout)
+            if left:
+                log.warning("kafka: %d decision/dead-letter message(s) not delivered at shutdown; their offsets "
+                            "are not committed, so those records are screened again on restart", left)
+        if self.member is not None:
+            try:
+                self.member.close()
+            except KafkaException as exc:
+                log.warning("kafka: leaving the group failed: %s", exc)
+            self.member = None
+        self.producer = None
+
+    @hookimpl
+    def aegis_self_test(self) -> list[SelfTestResult]:
+        c = self.config
+        name = f"ingress (kafka {c.topic} @ {c.bootstrap_servers})"
+        producer = self.producer or Producer(c.producer())
+        try:
+            counts = partition_counts(producer, [c.topic, *self._output_topics()], timeout=5.0)
+        except KafkaException as exc:
+            return [SelfTestResult(name, "brokers reachable", False, str(exc.args[0]))]
+        results = [SelfTestResult(name, "brokers reachable", True, c.bootstrap_servers)]
+        for topic, count in counts.items():
+            ok = count is not None
+            results.append(SelfTestResult(name, f"topic {topic}", ok,
+                                          f"{count} partition(s)" if ok else "does not exist"))
+        return results
+
+    @staticmethod
+    def _producer_error(err) -> None:
+        if err.fatal():
+            raise KafkaException(err)
+        log.warning("kafka producer: %s", err)
