@@ -147,11 +147,12 @@ class AppendFile:
 
     def _rotate(self) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        n = 1
-        # A compressed predecessor counts too: never reuse its name (os.replace would overwrite it).
-        while (target := self.path.with_name(f"{self.path.stem}.{stamp}.{n}.jsonl")).exists() \
-                or target.with_name(target.name + ".gz").exists():
-            n += 1
+        # Numbers only grow within a second (also past archives deleted under retention), so name
+        # order stays chain order and a compressed predecessor is never overwritten.
+        taken = [int(m.group(2)) for p in self.path.parent.iterdir()
+                 if (m := self.rotated_name.match(p.name)) and m.group(1) == stamp]
+        n = max(taken, default=0) + 1
+        target = self.path.with_name(f"{self.path.stem}.{stamp}.{n}.jsonl")
         if self.fsync != "never":
             _sync(self._fd)
         os.close(self._fd)
