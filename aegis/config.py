@@ -43,6 +43,8 @@ class PipelineConfig(BaseModel):
     batch_size: int = Field(4096, ge=1, le=1_000_000, description="most transactions per batch")
     queue_batches: int = Field(8, ge=1, le=1024, description="bound of the queue between intake and scoring")
     reload_interval: float = Field(1.0, gt=0, description="seconds between checks for changed plugin files")
+    decode_workers: int = Field(0, ge=0, le=64, description="processes that validate and decode batches beside the "
+                                                            "scoring process (0: decode in the intake thread)")
     state_dir: Path = Field(Path("var/state"), description="where plugins keep positions and checkpoints")
 
 

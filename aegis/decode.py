@@ -15,7 +15,7 @@ import numpy as np
 import orjson
 from pydantic import ValidationError
 
-from aegis.model import TRANSACTION, TRANSACTIONS, AccountIndex, Batch, RawBatch, Reject, Transaction
+from aegis.model import TRANSACTION, TRANSACTIONS, AccountIndex, Batch, BatchColumns, RawBatch, Reject, Transaction
 
 
 def _reason(errors: list[dict[str, Any]]) -> str:
@@ -69,27 +69,40 @@ def _validate_many(payloads: list[Any]) -> list[Transaction | str]:
     return out
 
 
-def decode(raw: RawBatch, accounts: AccountIndex) -> tuple[Batch | None, list[Reject]]:
-    """Validate ``raw`` into a batch plus the rejects (with the ingress's own rejects first)."""
-    results = _validate_many(raw.payloads)
-    rejects = list(raw.rejects)
+def _validated(payloads: list[Any], origins: list[str], labels: dict[str, list[Any]], rejects: list[Reject]
+               ) -> tuple[list[Transaction], list[str], dict[str, np.ndarray], list[Reject]]:
+    results = _validate_many(payloads)
+    rejects = list(rejects)
     keep: list[int] = []
     txs: list[Transaction] = []
     for i, result in enumerate(results):
         if isinstance(result, str):
-            payload = raw.payloads[i]
+            payload = payloads[i]
             uetr = payload.get("uetr") if isinstance(payload, dict) else None
-            rejects.append(Reject(origin=raw.origins[i], reason=result, payload=_payload_bytes(payload),
+            rejects.append(Reject(origin=origins[i], reason=result, payload=_payload_bytes(payload),
                                   uetr=str(uetr) if uetr else None))
         else:
             keep.append(i)
             txs.append(result)
+    if len(keep) == len(results):
+        return txs, origins, {k: np.asarray(v) for k, v in labels.items()}, rejects
+    return (txs, [origins[i] for i in keep], {k: np.asarray([v[i] for i in keep]) for k, v in labels.items()},
+            rejects)
+
+
+def decode(raw: RawBatch, accounts: AccountIndex) -> tuple[Batch | None, list[Reject]]:
+    """Validate ``raw`` into a batch plus the rejects (with the ingress's own rejects first)."""
+    txs, origins, labels, rejects = _validated(raw.payloads, raw.origins, raw.labels, raw.rejects)
     if not txs:
         return None, rejects
-    if len(keep) == len(results):
-        origins = raw.origins
-        labels = {k: np.asarray(v) for k, v in raw.labels.items()}
-    else:
-        origins = [raw.origins[i] for i in keep]
-        labels = {k: np.asarray([v[i] for i in keep]) for k, v in raw.labels.items()}
     return Batch.from_transactions(txs, accounts, origins=origins, labels=labels), rejects
+
+
+def decode_columns(payloads: list[Any], origins: list[str], labels: dict[str, list[Any]],
+                   rejects: list[Reject]) -> tuple[BatchColumns | None, list[Reject]]:
+    """:func:`decode` for a worker process: the columns and canonical JSON, without account ids
+    (those are interned by the process that scores, :meth:`Batch.from_columns`)."""
+    txs, origins, labels, rejects = _validated(payloads, origins, labels, rejects)
+    if not txs:
+        return None, rejects
+    return BatchColumns.of(txs, origins, labels, canonical=True), rejects

@@ -167,7 +167,6 @@ class Batch:
     countries are packed with :func:`country_code`; times are int64 ns since the Unix epoch (UTC).
     """
 
-    transactions: list[Transaction]
     uetr: list[str]
     created_at_ns: np.ndarray
     amount: np.ndarray  # float64, major units
@@ -183,6 +182,7 @@ class Batch:
     channel: list[str | None]
     origins: list[str]
     labels: dict[str, np.ndarray] = field(default_factory=dict)
+    _transactions: list[Transaction] | None = field(default=None, repr=False)
     _canonical: list[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -192,10 +192,85 @@ class Batch:
     def __len__(self) -> int:
         return len(self.uetr)
 
+    @property
+    def transactions(self) -> list[Transaction]:
+        """The validated models; rebuilt from the canonical JSON when the batch was decoded in
+        another process (a plugin that needs fields beyond the columns pays for it)."""
+        if self._transactions is None:
+            txs = TRANSACTIONS.validate_json(b"[" + b",".join(self.canonical_json()) + b"]")
+            if len(txs) != self.n:
+                raise ValueError("canonical JSON does not match the batch")
+            self._transactions = txs
+        return self._transactions
+
     @classmethod
     def from_transactions(cls, txs: list[Transaction], accounts: AccountIndex,
                           origins: list[str] | None = None,
                           labels: dict[str, np.ndarray] | None = None) -> Batch:
+        return cls.from_columns(BatchColumns.of(txs, origins, labels), accounts, txs)
+
+    @classmethod
+    def from_columns(cls, cols: BatchColumns, accounts: AccountIndex,
+                     transactions: list[Transaction] | None = None) -> Batch:
+        """Intern the account strings (per process) and assemble the batch."""
+        return cls(
+            uetr=cols.uetr, created_at_ns=cols.created_at_ns, amount=cols.amount, amount_minor=cols.amount_minor,
+            currency=cols.currency, debtor_account=accounts.intern(cols.debtor_account),
+            creditor_account=accounts.intern(cols.creditor_account), debtor_country=cols.debtor_country,
+            creditor_country=cols.creditor_country, debtor_balance_before=cols.debtor_balance_before,
+            debtor_name=cols.debtor_name, creditor_name=cols.creditor_name, channel=cols.channel,
+            origins=cols.origins, labels=cols.labels, _transactions=transactions, _canonical=cols.canonical,
+        )
+
+    def canonical_json(self) -> list[bytes]:
+        """Canonical JSON of each transaction (what audit records embed), computed once."""
+        if self._canonical is None:
+            self._canonical = canonical_json(self._transactions or [])
+        return self._canonical
+
+    def take(self, index: np.ndarray) -> Batch:
+        """The sub-batch at positions ``index`` (used to split work, e.g. by partition)."""
+        idx = [int(i) for i in index]
+        return Batch(
+            uetr=[self.uetr[i] for i in idx],
+            created_at_ns=self.created_at_ns[index], amount=self.amount[index],
+            amount_minor=self.amount_minor[index], currency=[self.currency[i] for i in idx],
+            debtor_account=self.debtor_account[index], creditor_account=self.creditor_account[index],
+            debtor_country=self.debtor_country[index], creditor_country=self.creditor_country[index],
+            debtor_balance_before=self.debtor_balance_before[index],
+            debtor_name=[self.debtor_name[i] for i in idx], creditor_name=[self.creditor_name[i] for i in idx],
+            channel=[self.channel[i] for i in idx],
+            origins=[self.origins[i] for i in idx],
+            labels={k: v[index] for k, v in self.labels.items()},
+            _transactions=[self.transactions[i] for i in idx],
+        )
+
+
+@dataclass
+class BatchColumns:
+    """Everything a batch needs except per-process account ids: what a decode worker process
+    returns (plain arrays, strings and bytes pickle cheaply; pydantic models do not)."""
+
+    uetr: list[str]
+    created_at_ns: np.ndarray
+    amount: np.ndarray
+    amount_minor: np.ndarray
+    currency: list[str]
+    debtor_account: list[str]
+    creditor_account: list[str]
+    debtor_country: np.ndarray
+    creditor_country: np.ndarray
+    debtor_balance_before: np.ndarray
+    debtor_name: list[str | None]
+    creditor_name: list[str | None]
+    channel: list[str | None]
+    origins: list[str]
+    labels: dict[str, np.ndarray]
+    canonical: list[bytes] | None = None
+
+    @classmethod
+    def of(cls, txs: list[Transaction], origins: list[str] | None = None,
+           labels: dict[str, np.ndarray] | None = None, canonical: bool = False) -> BatchColumns:
         n = len(txs)
         nan = float("nan")
         # One pass over the models (attribute access dominates), then vectorised conversion.
@@ -206,16 +281,15 @@ class Batch:
         creditors = [r[4] for r in rows]
         exponents = {c: _MINOR_EXPONENT.get(c, 2) for c in set(currency)}
         return cls(
-            transactions=txs,
             uetr=[str(t.uetr) for t in txs],
             created_at_ns=np.fromiter((int(r[2].timestamp() * 1_000_000) * 1000 for r in rows),
                                       dtype=np.int64, count=n),
             amount=np.array(amounts, dtype=np.float64),
-            amount_minor=np.fromiter((int(a.scaleb(exponents[c])) for a, c in zip(amounts, currency, strict=False)),
+            amount_minor=np.fromiter((int(a.scaleb(exponents[c])) for a, c in zip(amounts, currency, strict=True)),
                                      dtype=np.int64, count=n),
             currency=currency,
-            debtor_account=accounts.intern([d.account for d in debtors]),
-            creditor_account=accounts.intern([c.account for c in creditors]),
+            debtor_account=[d.account for d in debtors],
+            creditor_account=[c.account for c in creditors],
             debtor_country=np.fromiter((country_code(d.country) for d in debtors), dtype=np.int16, count=n),
             creditor_country=np.fromiter((country_code(c.country) for c in creditors), dtype=np.int16, count=n),
             debtor_balance_before=np.array([nan if r[5] is None else r[5] for r in rows], dtype=np.float64),
@@ -224,28 +298,7 @@ class Batch:
             channel=[t.channel for t in txs],
             origins=origins if origins is not None else [""] * n,
             labels=labels or {},
-        )
-
-    def canonical_json(self) -> list[bytes]:
-        """Canonical JSON of each transaction (what audit records embed), computed once."""
-        if self._canonical is None:
-            self._canonical = canonical_json(self.transactions)
-        return self._canonical
-
-    def take(self, index: np.ndarray) -> Batch:
-        """The sub-batch at positions ``index`` (used to split work, e.g. by partition)."""
-        idx = [int(i) for i in index]
-        return Batch(
-            transactions=[self.transactions[i] for i in idx], uetr=[self.uetr[i] for i in idx],
-            created_at_ns=self.created_at_ns[index], amount=self.amount[index],
-            amount_minor=self.amount_minor[index], currency=[self.currency[i] for i in idx],
-            debtor_account=self.debtor_account[index], creditor_account=self.creditor_account[index],
-            debtor_country=self.debtor_country[index], creditor_country=self.creditor_country[index],
-            debtor_balance_before=self.debtor_balance_before[index],
-            debtor_name=[self.debtor_name[i] for i in idx], creditor_name=[self.creditor_name[i] for i in idx],
-            channel=[self.channel[i] for i in idx],
-            origins=[self.origins[i] for i in idx],
-            labels={k: v[index] for k, v in self.labels.items()},
+            canonical=canonical_json(txs) if canonical else None,
         )
 
 

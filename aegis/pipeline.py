@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
 import queue
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from aegis._manager import PluginHost
 from aegis.audit_trail import AuditTrail
 from aegis.config import DeploymentConfig
 from aegis.decide import Decisions, decide
-from aegis.decode import decode
+from aegis.decode import decode, decode_columns
 from aegis.model import AccountIndex, Batch, RawBatch, Reject, ScoreResult
 from aegis.snapshots import SnapshotStore, bundle
 from aegis.stats import BatchStats
@@ -78,6 +80,7 @@ class _Item:
     batch: Batch | None
     rejects: list[Reject]
     queue_fill: float
+    decoding: Future | None = None  # decode in a worker process: (BatchColumns | None, rejects)
 
 
 class Pipeline:
@@ -94,6 +97,7 @@ class Pipeline:
         self._snapshots: dict[str, tuple[tuple, str]] = {}
         #: this process run: replay starts per-account state afresh where the run changes
         self.run_id = str(uuid.uuid4())
+        self._pool: ProcessPoolExecutor | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=config.pipeline.queue_batches)
         self._stop = threading.Event()
         self._abort = threading.Event()
@@ -123,6 +127,11 @@ class Pipeline:
                     time.sleep(0.001)
                     continue
                 raw.received_ns = raw.received_ns or time.perf_counter_ns()
+                if self._pool is not None:
+                    future = self._pool.submit(decode_columns, raw.payloads, raw.origins, raw.labels, raw.rejects)
+                    if not self._put(_Item(lp, raw, None, [], self.queue_fill, future)) or raw.final:
+                        break
+                    continue
                 batch, rejects = decode(raw, self.accounts)
                 # Backpressure: the source waits, nothing is dropped. A batch that never made it
                 # into the queue is never acknowledged, so its source delivers it again.
@@ -148,6 +157,9 @@ class Pipeline:
     def _process(self, item: _Item, on_batch: Callable[[RawBatch, RunSummary], None] | None) -> None:
         host, summary = self.host, self.summary
         decisions: Decisions | None = None
+        if item.decoding is not None:
+            columns, item.rejects = item.decoding.result()
+            item.batch = Batch.from_columns(columns, self.accounts) if columns is not None else None
         if item.batch is not None:
             results = host.score(item.batch)
             provenance = {"run": self.run_id, "snapshots": self._snapshot(results)}
@@ -220,6 +232,12 @@ class Pipeline:
         gc.collect()
         gc.freeze()
         gc.set_threshold(200_000, 50, 100)
+        workers = self.config.pipeline.decode_workers
+        if workers:
+            # spawn, not fork: plugins may already run threads (metrics servers, flushers)
+            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            for warm in [self._pool.submit(decode_columns, [], [], {}, []) for _ in range(workers)]:
+                warm.result()
         start = time.perf_counter()
         last_reload = time.monotonic()
         self.trail.open()
@@ -247,6 +265,9 @@ class Pipeline:
             for t in threads:
                 t.join(timeout=5)
             self.summary.seconds = time.perf_counter() - start
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+                self._pool = None
             gc.set_threshold(*old_threshold)
             gc.unfreeze()
         self.summary.stopped_by_signal = self._stop_requested

@@ -3,7 +3,7 @@ kernel alone, each next to a plain-Python implementation of the same work in the
 
     python bench/pipeline.py [--runs 3] [--baseline-rows 40000]
 
-End to end = file ingress (PaySim CSV) → decode/validate → rules (numba) → decide → JSONL audit
+End to end = file ingress (PaySim CSV) → decode/validate (2 worker processes) → rules (numba) → decide → JSONL audit
 (fsync per batch) → acknowledge. The baseline does the same work one transaction at a time in
 plain Python (csv, pydantic per record, the rules plugin's reference implementation, json,
 write + fsync per batch). Figures are medians of ``--runs`` runs. The last line of output is one
@@ -49,7 +49,8 @@ def deployment(workdir: Path) -> dict:
         "ingress": [{"plugin": "file", "config": {"path": str(PAYSIM), "format": "paysim"}}],
         "scoring": [{"plugin": "rules", "config": RULES}],
         "audit": [{"plugin": "jsonl", "config": {"path": str(workdir / "audit.jsonl"), "fsync": "batch"}}],
-        "pipeline": {"batch_size": BATCH, "queue_batches": 8, "state_dir": str(workdir / "state")},
+        "pipeline": {"batch_size": BATCH, "queue_batches": 8, "decode_workers": 2,
+                     "state_dir": str(workdir / "state")},
     }
 
 

@@ -55,14 +55,17 @@ def run_config(config_dict: dict, on_batch=None):
         return Pipeline(host, config).run(on_batch)
 
 
-def test_jsonl_end_to_end_with_rejects(tmp_path):
+@pytest.mark.parametrize("decode_workers", [0, 2])
+def test_jsonl_end_to_end_with_rejects(tmp_path, decode_workers):
     txs = transactions(500, seed=3)
     docs: list = [orjson.dumps(t) for t in txs]
     docs[10] = b'{"uetr": "broken'
     docs[20] = orjson.dumps({**txs[20], "amount": "0"})
     docs[30] = orjson.dumps({**txs[30], "creditor": {**txs[30]["creditor"], "country": "XX"}})
     source = write_jsonl(tmp_path / "in.jsonl", docs)
-    summary = run_config(deployment(tmp_path, source))
+    config = deployment(tmp_path, source)
+    config["pipeline"]["decode_workers"] = decode_workers  # worker processes must change nothing but speed
+    summary = run_config(config)
     records = audit_records(tmp_path)
     expected = [t["uetr"] for i, t in enumerate(txs) if i not in (10, 20, 30)]
     assert [r["uetr"] for r in records] == expected
