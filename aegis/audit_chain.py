@@ -29,6 +29,23 @@ RETENTION = "aegis.audit.retention"
 CHAIN_MARKER = b',"chain":{'
 
 
+_UETR_PREFIX = b'{"uetr":"'
+_UETR_END = len(_UETR_PREFIX) + 36
+
+
+def record_uetr(line: bytes) -> str | None:
+    """The ``uetr`` of a record line: sliced when the line starts with it (as the kernel renders
+    records), parsed with orjson otherwise; ``None`` for a line that is no record."""
+    if line.startswith(_UETR_PREFIX) and line[_UETR_END:_UETR_END + 1] == b'"':
+        return line[len(_UETR_PREFIX):_UETR_END].decode("ascii", "replace")
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    uetr = record.get("uetr") if isinstance(record, dict) else None
+    return uetr if isinstance(uetr, str) else None
+
+
 def record_hash(prev: str, body: bytes) -> str:
     return hashlib.sha256(prev.encode() + b"\n" + body).hexdigest()
 

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import orjson
 
-from aegis.audit_chain import RETENTION, ChainedRecord, ChainHead, checkpoint_hash, checkpoint_payload, split_line
+from aegis.audit_chain import (
+    RETENTION,
+    ChainedRecord,
+    ChainHead,
+    checkpoint_hash,
+    checkpoint_payload,
+    record_uetr,
+    split_line,
+)
 from aegis.dead_letter import dead_letter_lines
 from aegis.decide import Decisions
 from aegis.hookspecs import hookimpl
@@ -25,7 +33,7 @@ from aegis_audit_jsonl.append_file import AppendFile, fsync_directory
 from aegis_audit_jsonl.config import JsonlAuditConfig
 from aegis_audit_jsonl.flusher import IntervalFlusher
 from aegis_audit_jsonl.lookup import find_record
-from aegis_audit_jsonl.recent import RecentUetrs, record_uetr
+from aegis_audit_jsonl.recent import RecentUetrs
 from aegis_audit_jsonl.tail import last_lines
 
 log = logging.getLogger("aegis.audit.jsonl")

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aegis.audit_chain import ChainedRecord, ChainHead, checkpoint_hash, split_line
+from aegis.audit_chain import ChainedRecord, ChainHead, checkpoint_hash, record_uetr, split_line
 from aegis.context import Context
 from aegis.dead_letter import dead_letter_lines
 from aegis.hookspecs import hookimpl
@@ -21,7 +21,7 @@ from aegis_audit_s3.config import S3AuditConfig
 from aegis_audit_s3.errors import S3AuditError
 from aegis_audit_s3.layout import Layout
 from aegis_audit_s3.listing import SeqIndex
-from aegis_audit_s3.recent import RecentUetrs, record_uetr
+from aegis_audit_s3.recent import RecentUetrs
 from aegis_audit_s3.store import ObjectStore, error_code, status_code
 
 log = logging.getLogger("aegis.audit.s3")

@@ -5,23 +5,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
-import orjson
-
-_UETR_PREFIX = b'{"uetr":"'
-_UETR_END = len(_UETR_PREFIX) + 36
-
-
-def record_uetr(line: bytes) -> str | None:
-    """The ``uetr`` of a record line (sliced when the line starts with it, as the kernel renders records)."""
-    if line.startswith(_UETR_PREFIX) and line[_UETR_END:_UETR_END + 1] == b'"':
-        return line[len(_UETR_PREFIX):_UETR_END].decode("ascii", "replace")
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    uetr = record.get("uetr") if isinstance(record, dict) else None
-    return uetr if isinstance(uetr, str) else None
-
 
 class RecentUetrs:
     """The last ``capacity`` UETRs written, each with the first seq of the object that holds it."""
