@@ -10,11 +10,12 @@ Prints the tables and ends with one JSON line of figures. Needs the plugin insta
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from aegis_scoring_sanctions.report import main
+from aegis_scoring_sanctions.report import run
 
 DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sanctions").resolve()
 
 if __name__ == "__main__":
-    main(DATA)
+    print(json.dumps(run(DATA)))  # the last line: every figure, for run-to-run comparison
