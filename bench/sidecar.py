@@ -167,14 +167,14 @@ def wait_ready(endpoint: str, proc: subprocess.Popen, timeout: float = 90) -> No
     raise RuntimeError(f"{endpoint} not ready within {timeout} s")
 
 
-def start_aegis(workdir: Path, port: int, fsync: str) -> subprocess.Popen:
+def start_aegis(workdir: Path, port: int, fsync: str, decode_workers: int = 0) -> subprocess.Popen:
     config = {
         "deployment": "bench-sidecar", "security_mode": "permissive", "log_level": "WARNING",
         "secrets": {"plugin": "env", "config": {"key_dir": str(workdir / "keys")}},
         "ingress": [{"plugin": "socket", "config": {"host": "127.0.0.1", "port": port}}],
         "scoring": [{"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}}],
         "audit": [{"plugin": "jsonl", "config": {"path": str(workdir / "audit.jsonl"), "fsync": fsync}}],
-        "pipeline": {"batch_size": 4096, "state_dir": str(workdir / "state")},
+        "pipeline": {"batch_size": 4096, "decode_workers": decode_workers, "state_dir": str(workdir / "state")},
     }
     path = workdir / "aegis.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -214,6 +214,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4, help="DEALER connections of the load generator")
     parser.add_argument("--fsync", nargs="+", default=["batch", "interval"], choices=["batch", "interval", "never"],
                         help="audit fsync policies to run the sidecar with")
+    parser.add_argument("--decode-workers", type=int, default=0,
+                        help="the sidecar's pipeline.decode_workers (0: decode on its intake thread)")
     args = parser.parse_args()
     payloads = Payloads()
     results: dict[str, dict] = {}
@@ -230,7 +232,7 @@ def main() -> int:
             workdir = Path(tmp) / fsync
             workdir.mkdir()
             port = free_port()
-            proc = start_aegis(workdir, port, fsync)
+            proc = start_aegis(workdir, port, fsync, args.decode_workers)
             try:
                 results[f"aegis fsync={fsync}"] = measure(f"aegis fsync={fsync}", f"tcp://127.0.0.1:{port}", proc,
                                                           args, payloads)
