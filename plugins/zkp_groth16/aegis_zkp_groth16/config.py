@@ -23,6 +23,9 @@ class Groth16Config(BaseModel):
     prove_investigate: bool = Field(False, description="also prove INVESTIGATE decisions (BLOCK always)")
     workers: int = Field(default_factory=lambda: _env_int("AEGIS_ZKP_WORKERS", 1), ge=1, le=64,
                          description="prover worker processes (AEGIS_ZKP_WORKERS wins over the default 1)")
+    prover_backend: Literal["auto", "numba", "python"] = Field(
+        "auto", description="prover arithmetic: numba kernels, pure Python (the test oracle), or auto "
+                            "(numba when it imports and compiles, else Python)")
     queue_size: int = Field(1024, ge=1, description="bound of the proof-request queue")
     overflow: Literal["drop_new", "drop_oldest"] = Field(
         "drop_new", description="when the queue is full: drop the new request or the oldest queued one "

@@ -13,6 +13,7 @@ from aegis_zkp_groth16.circuit import check_public_ranges, risk_signal_r1cs
 from aegis_zkp_groth16.config import Groth16Config
 from aegis_zkp_groth16.metrics import ZkpMetrics
 from aegis_zkp_groth16.proof_queue import ProofQueue
+from aegis_zkp_groth16.prover import backend_named
 from aegis_zkp_groth16.snarkjs_json import SnarkjsFormatError, proof_from_json, public_from_json
 from aegis_zkp_groth16.statement import PublicModel, signals
 from aegis_zkp_groth16.store import ProofStore
@@ -40,19 +41,22 @@ class Groth16Plugin:
             raise SecurityViolation("zkp: no plugin host to check the verification-key signature with")
         pem = context.host.public_key(self.config.signing_key)
         self.keys = load_verified(self.config.key_dir, pem, risk_signal_r1cs().digest())
+        backend = backend_named(self.config.prover_backend)  # compiles once; workers then load numba's cache
         self.store = ProofStore(self.config.database)
         self.store.expire(self.config.retention_hours)
         if self.config.metrics_port is not None:
             self.metrics.serve(self.config.metrics_port)
-        context.log.getChild("zkp").info("zkp: verification key %s verified; %d worker(s), queue %d",
-                                         self.config.key_dir, self.config.workers, self.config.queue_size)
+        context.log.getChild("zkp").info("zkp: verification key %s verified; %s prover, %d worker(s), queue %d",
+                                         self.config.key_dir, backend.name, self.config.workers,
+                                         self.config.queue_size)
 
     def _queue(self, model: PublicModel) -> ProofQueue:
         if self.keys is None or self.store is None:
             raise RuntimeError("the groth16 plugin was used before aegis_startup")
         if self.queue is None:
             self.queue = ProofQueue(self.keys.pk_path, self.store, self.metrics, model.digest(),
-                                    self.config.workers, self.config.queue_size, self.config.overflow)
+                                    self.config.workers, self.config.queue_size, self.config.overflow,
+                                    self.config.prover_backend)
         return self.queue
 
     @hookimpl

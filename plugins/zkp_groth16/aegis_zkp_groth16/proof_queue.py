@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import queue
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -12,18 +13,20 @@ from typing import Literal
 from aegis_zkp_groth16.circuit import RiskSignal, risk_signal_r1cs, witness
 from aegis_zkp_groth16.keys import ProvingKey, pk_from_bytes
 from aegis_zkp_groth16.metrics import ZkpMetrics
-from aegis_zkp_groth16.prover import UnsatisfiedWitness, prove
+from aegis_zkp_groth16.prover import PYTHON, Backend, BackendName, UnsatisfiedWitness, backend_named, prove
 from aegis_zkp_groth16.snarkjs_json import proof_to_json, public_to_json
 from aegis_zkp_groth16.store import ProofStore
 
 log = logging.getLogger("aegis.proving.groth16")
 
 _WORKER_KEY: ProvingKey | None = None
+_WORKER_BACKEND: Backend = PYTHON
 
 
-def _worker_init(pk_path: str) -> None:
-    global _WORKER_KEY
+def _worker_init(pk_path: str, backend: BackendName) -> None:
+    global _WORKER_KEY, _WORKER_BACKEND
     _WORKER_KEY = pk_from_bytes(Path(pk_path).read_bytes(), pk_path)
+    _WORKER_BACKEND = backend_named(backend)
     risk_signal_r1cs()
 
 
@@ -31,7 +34,7 @@ def prove_signal(signal: RiskSignal) -> tuple[dict, list[str]]:
     """Worker entry: the snarkjs proof and public inputs for ``signal``."""
     if _WORKER_KEY is None:
         raise RuntimeError("prover worker used before its key was loaded")
-    proof = prove(_WORKER_KEY, risk_signal_r1cs(), witness(signal))
+    proof = prove(_WORKER_KEY, risk_signal_r1cs(), witness(signal), _WORKER_BACKEND)
     return proof_to_json(proof), public_to_json(signal.public_inputs())
 
 
@@ -42,12 +45,15 @@ class ProofQueue:
     """At most ``size`` waiting requests; overflow drops per policy and counts the drop."""
 
     def __init__(self, pk_path: Path, store: ProofStore, metrics: ZkpMetrics, model_digest: str,
-                 workers: int, size: int, overflow: Literal["drop_new", "drop_oldest"]):
+                 workers: int, size: int, overflow: Literal["drop_new", "drop_oldest"],
+                 backend: BackendName = "auto"):
         self.store, self.metrics, self.model_digest = store, metrics, model_digest
         self.overflow = overflow
         self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=size)
-        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
-                                         initargs=(str(pk_path),))
+        # spawn, not fork: forking a process whose numba kernels already started OpenMP threads aborts the child
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_worker_init,
+                                         initargs=(str(pk_path), backend))
         self._slots = threading.Semaphore(workers)
         self._pending = 0
         self._lock = threading.Lock()
