@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Sequence
+import struct
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
@@ -21,9 +22,10 @@ from aegis.config import resolve_secret_refs
 from aegis.context import Context
 from aegis.errors import AegisError, ConfigError, PluginLoadError
 from aegis.lifecycle import ReloadReport, SelfTestResult
-from aegis.model import ScoreResult
+from aegis.model import AccountIndex, ScoreResult
 
 log = logging.getLogger("aegis")
+T = TypeVar("T")
 
 STARTUP_ORDER = ("secrets", "audit", "metrics", "scoring", "proving", "ingress")
 #: Hooks a plugin of each family must implement.
@@ -70,6 +72,10 @@ class PluginHost:
         self.context = context
         self._started: list[LoadedPlugin] = []
         self._callers: dict[tuple[str, str], Any] = {}
+        #: the process's account interning: batches and restored shard state share it
+        self.accounts = AccountIndex()
+        #: set by a running pipeline: runs a function on its main thread between batches
+        self.on_main_thread: Callable[[Callable[[], Any]], Any] | None = None
 
     # -- construction ------------------------------------------------------
 
@@ -253,3 +259,74 @@ class PluginHost:
                 self.call("aegis_proving_submit", lp, decisions=decisions)
             except Exception:
                 log.exception("proving plugin %s failed to queue proofs", lp.path)
+
+    # -- shard state (partition-local scoring state) ---------------------------
+
+    def _between_batches(self, fn: Callable[[], T]) -> T:
+        runner = self.on_main_thread
+        return runner(fn) if runner is not None else fn()
+
+    def checkpoint_shards(self, shards: Sequence[int]) -> dict[int, bytes]:
+        """Every scoring plugin's state of each shard, as one opaque blob per shard.
+
+        Callable from any thread (an ingress's rebalance callback): in a running pipeline it
+        runs on the main thread after every batch queued before the call was acknowledged.
+        """
+        return self._between_batches(lambda: self._checkpoint(shards))
+
+    def restore_shards(self, shards: Sequence[int], blobs: Mapping[int, bytes]) -> None:
+        """Hand each scoring plugin its part of ``blobs`` (from :meth:`checkpoint_shards`) for
+        the newly assigned ``shards``; on the main thread, like :meth:`checkpoint_shards`."""
+        self._between_batches(lambda: self._restore(shards, blobs))
+
+    def _checkpoint(self, shards: Sequence[int]) -> dict[int, bytes]:
+        out: dict[int, bytes] = {}
+        for shard in shards:
+            parts: dict[str, bytes] = {}
+            for lp in self.family("scoring"):
+                blob = self.one("aegis_scoring_state_save", lp, shards=[shard])
+                if blob is not None:
+                    parts[lp.path] = bytes(blob)
+            out[shard] = pack_shard_state(parts)
+        return out
+
+    def _restore(self, shards: Sequence[int], blobs: Mapping[int, bytes]) -> None:
+        unpacked = {shard: unpack_shard_state(blob, shard) for shard, blob in blobs.items()}
+        for lp in self.family("scoring"):
+            mine = {shard: parts[lp.path] for shard, parts in unpacked.items() if lp.path in parts}
+            self.call("aegis_scoring_state_restore", lp, shards=list(shards), blobs=mine)
+
+
+_SHARD_STATE_MAGIC = b"AEGS1"
+
+
+def pack_shard_state(parts: Mapping[str, bytes]) -> bytes:
+    """One shard's checkpoint: scoring plugin section path → its blob, length-prefixed."""
+    out = [_SHARD_STATE_MAGIC, struct.pack(">I", len(parts))]
+    for name, blob in parts.items():
+        raw = name.encode()
+        out += [struct.pack(">H", len(raw)), raw, struct.pack(">Q", len(blob)), blob]
+    return b"".join(out)
+
+
+def unpack_shard_state(data: bytes, shard: int) -> dict[str, bytes]:
+    """The inverse of :func:`pack_shard_state`; raises ``ValueError`` naming ``shard`` on bad bytes."""
+    view = memoryview(data)
+    if bytes(view[:5]) != _SHARD_STATE_MAGIC:
+        raise ValueError(f"shard {shard}: state checkpoint does not start with {_SHARD_STATE_MAGIC!r}")
+    try:
+        (count,) = struct.unpack_from(">I", view, 5)
+        pos, parts = 9, {}
+        for _ in range(count):
+            (n,) = struct.unpack_from(">H", view, pos)
+            name = bytes(view[pos + 2:pos + 2 + n]).decode()
+            pos += 2 + n
+            (size,) = struct.unpack_from(">Q", view, pos)
+            pos += 8
+            if pos + size > len(view):
+                raise ValueError("truncated")
+            parts[name] = bytes(view[pos:pos + size])
+            pos += size
+    except (struct.error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"shard {shard}: state checkpoint is corrupt ({exc})") from None
+    return parts

@@ -69,8 +69,9 @@ def _validate_many(payloads: list[Any]) -> list[Transaction | str]:
     return out
 
 
-def _validated(payloads: list[Any], origins: list[str], labels: dict[str, list[Any]], rejects: list[Reject]
-               ) -> tuple[list[Transaction], list[str], dict[str, np.ndarray], list[Reject]]:
+def _validated(payloads: list[Any], origins: list[str], labels: dict[str, list[Any]], rejects: list[Reject],
+               shards: list[int] | np.ndarray | None = None
+               ) -> tuple[list[Transaction], list[str], dict[str, np.ndarray], list[Reject], np.ndarray | None]:
     results = _validate_many(payloads)
     rejects = list(rejects)
     keep: list[int] = []
@@ -84,25 +85,32 @@ def _validated(payloads: list[Any], origins: list[str], labels: dict[str, list[A
         else:
             keep.append(i)
             txs.append(result)
+    shard = None
+    if shards is not None:
+        shard = np.asarray(shards, dtype=np.int32)
+        if shard.shape != (len(payloads),):
+            raise ValueError(f"RawBatch.shards has {shard.size} entries for {len(payloads)} payloads")
     if len(keep) == len(results):
-        return txs, origins, {k: np.asarray(v) for k, v in labels.items()}, rejects
+        return txs, origins, {k: np.asarray(v) for k, v in labels.items()}, rejects, shard
     return (txs, [origins[i] for i in keep], {k: np.asarray([v[i] for i in keep]) for k, v in labels.items()},
-            rejects)
+            rejects, shard[keep] if shard is not None else None)
 
 
 def decode(raw: RawBatch, accounts: AccountIndex) -> tuple[Batch | None, list[Reject]]:
     """Validate ``raw`` into a batch plus the rejects (with the ingress's own rejects first)."""
-    txs, origins, labels, rejects = _validated(raw.payloads, raw.origins, raw.labels, raw.rejects)
+    txs, origins, labels, rejects, shard = _validated(raw.payloads, raw.origins, raw.labels, raw.rejects,
+                                                      raw.shards)
     if not txs:
         return None, rejects
-    return Batch.from_transactions(txs, accounts, origins=origins, labels=labels), rejects
+    return Batch.from_transactions(txs, accounts, origins=origins, labels=labels, shard=shard), rejects
 
 
 def decode_columns(payloads: list[Any], origins: list[str], labels: dict[str, list[Any]],
-                   rejects: list[Reject]) -> tuple[BatchColumns | None, list[Reject]]:
+                   rejects: list[Reject], shards: list[int] | np.ndarray | None = None
+                   ) -> tuple[BatchColumns | None, list[Reject]]:
     """:func:`decode` for a worker process: the columns and canonical JSON, without account ids
     (those are interned by the process that scores, :meth:`Batch.from_columns`)."""
-    txs, origins, labels, rejects = _validated(payloads, origins, labels, rejects)
+    txs, origins, labels, rejects, shard = _validated(payloads, origins, labels, rejects, shards)
     if not txs:
         return None, rejects
-    return BatchColumns.of(txs, origins, labels, canonical=True), rejects
+    return BatchColumns.of(txs, origins, labels, canonical=True, shard=shard), rejects

@@ -23,7 +23,7 @@ a test keeps the two in step.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,6 +163,44 @@ def aegis_scoring_artefacts(context: Context) -> dict[str, Path] | None:
     replayed. Without this hook every set ``Path`` field of the Config is snapshotted.
 
     :param context: the run's :class:`~aegis.context.Context`.
+    """
+
+
+@hookspec
+def aegis_scoring_state_save(context: Context, shards: Sequence[int]) -> bytes | None:
+    """Serialize this plugin's per-account state for the accounts of ``shards``.
+
+    A shard is a source's unit of partition-local state (``Batch.shard``, e.g. a Kafka
+    partition: every payment of one debtor account lands on one). When a shard moves to another
+    process the source asks the kernel for a checkpoint (:meth:`aegis._manager.PluginHost.checkpoint_shards`),
+    and the kernel calls this hook on the main thread, between batches, after every batch polled
+    before the request was scored, audited and acknowledged, once per shard (``shards`` holds that
+    one shard). The state must not change until the call returns.
+
+    Account ids are process-local (:class:`aegis.model.AccountIndex`): name accounts by string
+    (``context.host.accounts.names(ids)``) so another process can restore them. The blob must not
+    be pickled (it travels through a broker); version it so a later release can read it.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param shards: the shards whose accounts' state to serialize.
+    :returns: the state, or ``None`` when the plugin keeps no per-account state.
+    """
+
+
+@hookspec
+def aegis_scoring_state_restore(context: Context, shards: Sequence[int], blobs: Mapping[int, bytes]) -> None:
+    """Replace this plugin's state for ``shards`` with ``blobs`` (shard → what save returned for it).
+
+    Called on the main thread (between batches) when a source is assigned ``shards``, before the
+    first batch of them is scored. Drop any state held for a shard of ``shards``; a shard missing
+    from ``blobs`` (no checkpoint yet) starts empty. Map account strings to this process's ids
+    with ``context.host.accounts.intern(names)``. Raise on a blob the plugin cannot read (wrong
+    version or configuration), naming the shard: the error reaches the source that asked, and a
+    run stops rather than score with state it could not restore.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param shards: the newly assigned shards.
+    :param blobs: the checkpointed state per shard (a subset of ``shards``), as this plugin saved it.
     """
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -145,10 +146,17 @@ def country_code(value: str | None) -> int:
 
 
 class AccountIndex:
-    """Interns account identifiers as dense int64 ids, stable for the process lifetime."""
+    """Interns account identifiers as dense int64 ids, stable for the process lifetime.
+
+    Ids are process-local: state that leaves the process (a shard checkpoint) names accounts by
+    string (:meth:`names`) and is mapped back to this process's ids with :meth:`intern`.
+    Safe to call from several threads (intake threads intern, the main thread restores state).
+    """
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
+        self._names: list[str] = []
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -156,7 +164,16 @@ class AccountIndex:
     def intern(self, accounts: list[str]) -> np.ndarray:
         ids = self._ids
         setdefault = ids.setdefault
-        return np.fromiter((setdefault(a, len(ids)) for a in accounts), dtype=np.int64, count=len(accounts))
+        with self._lock:
+            return np.fromiter((setdefault(a, len(ids)) for a in accounts), dtype=np.int64, count=len(accounts))
+
+    def names(self, ids: np.ndarray) -> list[str]:
+        """The account strings of ``ids`` (ids this index handed out)."""
+        with self._lock:
+            if len(self._names) < len(self._ids):
+                self._names = list(self._ids)  # insertion order is id order
+            names = self._names
+        return [names[i] for i in np.asarray(ids, dtype=np.int64).tolist()]
 
 
 @dataclass
@@ -165,6 +182,8 @@ class Batch:
 
     Arrays all have length ``n``. Account ids are interned per process (:class:`AccountIndex`);
     countries are packed with :func:`country_code`; times are int64 ns since the Unix epoch (UTC).
+    ``shard`` (int32, or ``None`` when the source has no shards) is the source's unit of
+    partition-local state per record, e.g. the Kafka partition (``RawBatch.shards``).
     """
 
     uetr: list[str]
@@ -182,6 +201,7 @@ class Batch:
     channel: list[str | None]
     origins: list[str]
     labels: dict[str, np.ndarray] = field(default_factory=dict)
+    shard: np.ndarray | None = None
     _transactions: list[Transaction] | None = field(default=None, repr=False)
     _canonical: list[bytes] | None = field(default=None, repr=False)
 
@@ -206,8 +226,9 @@ class Batch:
     @classmethod
     def from_transactions(cls, txs: list[Transaction], accounts: AccountIndex,
                           origins: list[str] | None = None,
-                          labels: dict[str, np.ndarray] | None = None) -> Batch:
-        return cls.from_columns(BatchColumns.of(txs, origins, labels), accounts, txs)
+                          labels: dict[str, np.ndarray] | None = None,
+                          shard: np.ndarray | None = None) -> Batch:
+        return cls.from_columns(BatchColumns.of(txs, origins, labels, shard=shard), accounts, txs)
 
     @classmethod
     def from_columns(cls, cols: BatchColumns, accounts: AccountIndex,
@@ -219,7 +240,8 @@ class Batch:
             creditor_account=accounts.intern(cols.creditor_account), debtor_country=cols.debtor_country,
             creditor_country=cols.creditor_country, debtor_balance_before=cols.debtor_balance_before,
             debtor_name=cols.debtor_name, creditor_name=cols.creditor_name, channel=cols.channel,
-            origins=cols.origins, labels=cols.labels, _transactions=transactions, _canonical=cols.canonical,
+            origins=cols.origins, labels=cols.labels, shard=cols.shard, _transactions=transactions,
+            _canonical=cols.canonical,
         )
 
     def canonical_json(self) -> list[bytes]:
@@ -242,6 +264,7 @@ class Batch:
             channel=[self.channel[i] for i in idx],
             origins=[self.origins[i] for i in idx],
             labels={k: v[index] for k, v in self.labels.items()},
+            shard=self.shard[index] if self.shard is not None else None,
             _transactions=[self.transactions[i] for i in idx],
         )
 
@@ -267,10 +290,12 @@ class BatchColumns:
     origins: list[str]
     labels: dict[str, np.ndarray]
     canonical: list[bytes] | None = None
+    shard: np.ndarray | None = None  # int32 per record (``Batch.shard``)
 
     @classmethod
     def of(cls, txs: list[Transaction], origins: list[str] | None = None,
-           labels: dict[str, np.ndarray] | None = None, canonical: bool = False) -> BatchColumns:
+           labels: dict[str, np.ndarray] | None = None, canonical: bool = False,
+           shard: np.ndarray | None = None) -> BatchColumns:
         n = len(txs)
         nan = float("nan")
         # One pass over the models (attribute access dominates), then vectorised conversion.
@@ -299,6 +324,7 @@ class BatchColumns:
             origins=origins if origins is not None else [""] * n,
             labels=labels or {},
             canonical=canonical_json(txs) if canonical else None,
+            shard=None if shard is None else np.asarray(shard, dtype=np.int32),
         )
 
 
@@ -320,6 +346,9 @@ class RawBatch:
     where each came from (file and line, partition and offset). ``labels`` carries side
     channels that never enter screening (e.g. PaySim's ``isFraud`` for benchmarks).
     ``rejects`` are records the ingress itself could not parse (e.g. a malformed CSV row).
+    ``shards`` optionally names each payload's shard (e.g. its Kafka partition): the unit whose
+    scoring state moves between processes (:func:`aegis.hookspecs.aegis_scoring_state_save`);
+    decoding carries it into ``Batch.shard``.
     """
 
     source: str
@@ -332,6 +361,7 @@ class RawBatch:
     progress: tuple[int, int] | None = None  # (done, total) in the source's own unit
     drops: int = 0  # records refused since the last batch under backpressure (e.g. BUSY replies)
     received_ns: int = 0
+    shards: list[int] | np.ndarray | None = None  # one per payload, aligned with ``payloads``
 
 
 @dataclass(frozen=True)

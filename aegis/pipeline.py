@@ -3,7 +3,9 @@
 One intake thread per ingress plugin polls and decodes batches into a bounded queue
 (its fill is ``aegis_ring_buffer_usage``); the main thread scores, decides, writes the
 audit records, and only then acknowledges the batch to its source. Batches are
-acknowledged in the order they were polled. A stop request (SIGTERM/SIGINT) stops
+acknowledged in the order they were polled. A source may also queue a request to run on the
+main thread between batches (shard state checkpoints and restores, see
+:meth:`aegis._manager.PluginHost.checkpoint_shards`). A stop request (SIGTERM/SIGINT) stops
 intake, drains what is queued, acknowledges it, and returns.
 """
 
@@ -30,7 +32,7 @@ from aegis.audit_trail import AuditTrail
 from aegis.config import DeploymentConfig
 from aegis.decide import Decisions, decide
 from aegis.decode import decode, decode_columns
-from aegis.model import AccountIndex, Batch, RawBatch, Reject, ScoreResult
+from aegis.model import Batch, RawBatch, Reject, ScoreResult
 from aegis.snapshots import SnapshotStore, bundle
 from aegis.stats import BatchStats
 
@@ -83,13 +85,29 @@ class _Item:
     decoding: Future | None = None  # decode in a worker process: (BatchColumns | None, rejects)
 
 
+@dataclass
+class _Between:
+    """A function a source asked to run on the main thread between batches (shard checkpoints)."""
+
+    fn: Callable[[], object]
+    answer: Future
+
+    def run(self) -> None:
+        if not self.answer.set_running_or_notify_cancel():
+            return
+        try:
+            self.answer.set_result(self.fn())
+        except BaseException as exc:
+            self.answer.set_exception(exc)
+
+
 class Pipeline:
     """Runs a built and started :class:`PluginHost` until its sources end or a stop is requested."""
 
     def __init__(self, host: PluginHost, config: DeploymentConfig):
         self.host = host
         self.config = config
-        self.accounts = AccountIndex()
+        self.accounts = host.accounts
         self.trail = AuditTrail(host, config.audit_trail)
         self.snapshot_store = SnapshotStore(config.audit_trail.snapshot_dir
                                             or Path(config.pipeline.state_dir) / "snapshots")
@@ -102,6 +120,7 @@ class Pipeline:
         self._stop = threading.Event()
         self._abort = threading.Event()
         self._stop_requested = False
+        self._main: threading.Thread | None = None  # the thread running :meth:`run`
         self._failed: list[BaseException] = []
         self.summary = RunSummary()
 
@@ -128,7 +147,8 @@ class Pipeline:
                     continue
                 raw.received_ns = raw.received_ns or time.perf_counter_ns()
                 if self._pool is not None:
-                    future = self._pool.submit(decode_columns, raw.payloads, raw.origins, raw.labels, raw.rejects)
+                    future = self._pool.submit(decode_columns, raw.payloads, raw.origins, raw.labels, raw.rejects,
+                                               raw.shards)
                     if not self._put(_Item(lp, raw, None, [], self.queue_fill, future)) or raw.final:
                         break
                     continue
@@ -142,6 +162,21 @@ class Pipeline:
             self._failed.append(exc)
         finally:
             self._put(_END)
+
+    def _on_main_thread(self, fn: Callable[[], object]) -> object:
+        """Run ``fn`` on the main thread once every item queued before it was processed."""
+        if threading.current_thread() is self._main:
+            return fn()
+        item = _Between(fn, Future())
+        if not self._put(item):
+            raise RuntimeError("the pipeline is aborting: no state checkpoint or restore")
+        while True:
+            try:
+                return item.answer.result(timeout=0.2)
+            except TimeoutError:
+                if self._abort.is_set():
+                    item.answer.cancel()
+                    raise RuntimeError("the pipeline aborted before the request was served") from None
 
     def _put(self, item: object) -> bool:
         while not self._abort.is_set():
@@ -241,6 +276,8 @@ class Pipeline:
         start = time.perf_counter()
         last_reload = time.monotonic()
         self.trail.open()
+        self._main = threading.current_thread()
+        self.host.on_main_thread = self._on_main_thread
         try:
             for t in threads:
                 t.start()
@@ -254,6 +291,9 @@ class Pipeline:
                 if item is _END:
                     running -= 1
                     continue
+                if isinstance(item, _Between):
+                    item.run()
+                    continue
                 self._process(item, on_batch)
                 last_reload = self._maybe_reload(last_reload)
             self.trail.seal()  # everything acknowledged is sealed before a clean exit
@@ -262,6 +302,7 @@ class Pipeline:
             raise
         finally:
             self._stop.set()
+            self.host.on_main_thread = None
             for t in threads:
                 t.join(timeout=5)
             self.summary.seconds = time.perf_counter() - start

@@ -58,21 +58,33 @@ class Ingress(Lifecycle):
     class Config(_Config):
         payloads: list[dict] = Field(default_factory=list)
         batch: int = 3
+        shards: int = 0  # > 0: record i is in shard i % shards
+        move_shards_at_poll: int = 0  # > 0: checkpoint and restore every shard before that poll
 
     def __init__(self, config):
         self.pending = list(config.payloads)
         self.size = config.batch
+        self.shards = config.shards
+        self.move_at = config.move_shards_at_poll
         self.sent = 0
+        self.polls = 0
 
     @hookimpl
     def aegis_ingress_poll(self, context, max_records):
+        self.polls += 1
+        if self.polls == self.move_at:
+            shards = list(range(self.shards))
+            blobs = context.host.checkpoint_shards(shards)
+            record("checkpoint_shards", blobs=blobs, acked_before=sum(1 for h, _ in CALLS if h == "aegis_ingress_ack"))
+            context.host.restore_shards(shards, blobs)
         take = min(self.size, max_records)
         chunk, self.pending = self.pending[:take], self.pending[take:]
         origins = [f"mem:{self.sent + i}" for i in range(len(chunk))]
+        shards = [(self.sent + i) % self.shards for i in range(len(chunk))] if self.shards else None
         self.sent += len(chunk)
         record("aegis_ingress_poll", max_records=max_records, n=len(chunk))
         return RawBatch(source="mem", payloads=chunk, origins=origins, final=not self.pending,
-                        token=self.sent, drops=len(chunk) // 4)
+                        token=self.sent, drops=len(chunk) // 4, shards=shards)
 
     @hookimpl
     def aegis_ingress_ack(self, context, batch, decisions, rejects):
@@ -89,6 +101,19 @@ class Scoring(Lifecycle):
     def __init__(self, config):
         self.fail = config.fail
         self.pending_reload = True
+        self.scored = {}  # shard -> transactions scored
+
+    @hookimpl
+    def aegis_scoring_state_save(self, context, shards):
+        record("aegis_scoring_state_save", shards=list(shards), thread=threading.current_thread().name)
+        return str(sum(self.scored.get(s, 0) for s in shards)).encode()
+
+    @hookimpl
+    def aegis_scoring_state_restore(self, context, shards, blobs):
+        record("aegis_scoring_state_restore", shards=list(shards), blobs=dict(blobs),
+               thread=threading.current_thread().name)
+        for s in shards:
+            self.scored[s] = int(blobs[s]) if s in blobs else 0
 
     @hookimpl
     def aegis_scoring_artefacts(self, context):
@@ -97,7 +122,9 @@ class Scoring(Lifecycle):
 
     @hookimpl
     def aegis_scoring_score(self, context, batch):
-        record("aegis_scoring_score", n=batch.n)
+        record("aegis_scoring_score", n=batch.n, shard=None if batch.shard is None else batch.shard.tolist())
+        for s in [] if batch.shard is None else batch.shard.tolist():
+            self.scored[s] = self.scored.get(s, 0) + 1
         if self.fail:
             raise RuntimeError("model file vanished")
         return ScoreResult({"AMOUNT": FactorScores(np.where(batch.amount > 1000, 1.0, 0.0), "RC_AMOUNT_ANOMALY")},

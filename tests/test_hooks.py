@@ -11,6 +11,7 @@ import sys
 import orjson
 import pytest
 
+from aegis._manager import pack_shard_state, unpack_shard_state
 from aegis.audit_chain import split_line
 from aegis.audit_verify import verify_trail
 from aegis.config import parse_outline
@@ -30,12 +31,12 @@ def recorder(fake_dist):
     sys.modules.pop("aegis_recorder", None)
 
 
-def outline(payloads, fail=False, secret_ref=False, **extra):
+def outline(payloads, fail=False, secret_ref=False, ingress=None, **extra):
     audit_config = {"token": {"$secret": "sink_token"}} if secret_ref else {}
     return parse_outline({
         "security_mode": "permissive",
         "secrets": {"plugin": "rec", "config": {"values": {"sink_token": "s3cr3t"}}},
-        "ingress": [{"plugin": "rec", "config": {"payloads": payloads, "batch": 4}}],
+        "ingress": [{"plugin": "rec", "config": {"payloads": payloads, "batch": 4, **(ingress or {})}}],
         "scoring": [{"plugin": "rec", "config": {"fail": fail}}],
         "audit": [{"plugin": "rec", "config": audit_config}],
         "metrics": [{"plugin": "rec"}],
@@ -143,6 +144,50 @@ def test_hook_aegis_scoring_artefacts(recorder, tmp_path):
     assert snapshot["artefacts"] == {}  # the recorder names no files
     assert calls(recorder, "aegis_scoring_artefacts") == [{}]
     assert json.loads(json.dumps(records[0]["weights"])) == {"AMOUNT": 0.35}
+
+
+def test_hook_aegis_scoring_state_save(recorder):
+    # 12 records in batches of 4, shard = index % 2; before the third poll the source asks for a checkpoint
+    run(outline(transactions(12), ingress={"shards": 2, "move_shards_at_poll": 3}))
+    assert [c["shard"] for c in calls(recorder, "aegis_scoring_score")] == [[0, 1, 0, 1]] * 3
+    saves = calls(recorder, "aegis_scoring_state_save")
+    assert [s["shards"] for s in saves] == [[0], [1]]  # once per shard
+    assert {s["thread"] for s in saves} == {"MainThread"}
+    (checkpoint,) = calls(recorder, "checkpoint_shards")
+    assert checkpoint["acked_before"] == 2  # both earlier batches were acknowledged first
+    assert {shard: unpack_shard_state(blob, shard) for shard, blob in checkpoint["blobs"].items()} == {
+        0: {"scoring[0] (rec)": b"4"}, 1: {"scoring[0] (rec)": b"4"}}
+
+
+def test_hook_aegis_scoring_state_restore(recorder):
+    # decode in a worker process: the shard column must survive BatchColumns
+    run(outline(transactions(12), ingress={"shards": 2, "move_shards_at_poll": 3},
+                pipeline={"decode_workers": 1}))
+    (restore,) = calls(recorder, "aegis_scoring_state_restore")
+    assert restore == {"shards": [0, 1], "blobs": {0: b"4", 1: b"4"}, "thread": "MainThread"}
+    scored = [c["shard"] for c in calls(recorder, "aegis_scoring_score")]
+    assert scored == [[0, 1, 0, 1]] * 3
+    names = [h for h, _ in recorder.CALLS]
+    assert names.index("aegis_scoring_state_restore") < max(i for i, n in enumerate(names)
+                                                              if n == "aegis_scoring_score")
+
+
+def test_account_index_names_round_trip():
+    from aegis.model import AccountIndex
+    index = AccountIndex()
+    ids = index.intern(["DE1", "FR2", "DE1", "NL3"])
+    assert ids.tolist() == [0, 1, 0, 2]
+    assert index.names(ids) == ["DE1", "FR2", "DE1", "NL3"]
+    assert index.names(index.intern(["ES4"])) == ["ES4"]
+
+
+def test_shard_state_envelope_rejects_corrupt_bytes():
+    blob = pack_shard_state({"scoring[0] (rules)": b"abc", "scoring[1] (ml)": b""})
+    assert unpack_shard_state(blob, 3) == {"scoring[0] (rules)": b"abc", "scoring[1] (ml)": b""}
+    with pytest.raises(ValueError, match="shard 3"):
+        unpack_shard_state(blob[:-2], 3)
+    with pytest.raises(ValueError, match="shard 3"):
+        unpack_shard_state(b"pickle", 3)
 
 
 def test_hook_aegis_secrets_resolve(recorder):

@@ -21,7 +21,7 @@ from aegis.config import PluginRef
 from aegis.context import Context
 from aegis.decide import DecisionConfig, Decisions, decide
 from aegis.decode import decode
-from aegis.model import AccountIndex, Batch, RawBatch, ScoreResult
+from aegis.model import Batch, RawBatch, ScoreResult
 
 
 class PluginHarness:
@@ -44,7 +44,7 @@ class PluginHarness:
                           state_dir=Path(state_dir), log=logging.getLogger("aegis.testing"))
         self.host = PluginHost([self.loaded], context)
         self.host.context = replace(context, host=self.host)
-        self.accounts = AccountIndex()
+        self.accounts = self.host.accounts  # the host's one index: ids stay meaningful to state save/restore
         self._trail = None
         from cryptography.hazmat.primitives.asymmetric import ec
         self.signing_key = ec.generate_private_key(ec.SECP256R1())

@@ -89,6 +89,10 @@ class KafkaIngressConfig(BaseModel):
         "transactions.euro.v1.dead-letter",
         description="topic rejected records are produced to, original bytes and key untouched, reason in "
                     "headers (null: produce none; the audit sinks' dead letters still hold them)")
+    state_topic: str | None = Field(
+        None, description="compacted topic (one partition) where the scoring plugins' per-partition state is "
+                          "checkpointed on revoke and restored on assign, conventionally <topic>.aegis-state "
+                          "(null: state stays per process and a rebalance starts the moved accounts afresh)")
     auto_offset_reset: Literal["earliest", "latest"] = Field(
         "earliest", description="where a group without a committed offset starts")
     session_timeout_ms: int = Field(
@@ -134,8 +138,9 @@ class KafkaIngressConfig(BaseModel):
             if clash:
                 raise ValueError(f"{section}: {', '.join(clash)} cannot be overridden (the plugin sets them so "
                                  "offsets are committed only after durable audit)")
-        if self.topic in (self.decisions_topic, self.dead_letter_topic):
-            raise ValueError(f"decisions_topic and dead_letter_topic must differ from topic {self.topic!r}")
+        if self.topic in (self.decisions_topic, self.dead_letter_topic, self.state_topic):
+            raise ValueError(f"decisions_topic, dead_letter_topic and state_topic must differ from topic "
+                             f"{self.topic!r}")
         return self
 
     def consumer(self) -> dict[str, Property]:
@@ -156,6 +161,10 @@ class KafkaIngressConfig(BaseModel):
             # Eager rebalancing: a revoke takes every partition, so one drain-and-commit covers it.
             "partition.assignment.strategy": "roundrobin",
         }
+
+    def client(self) -> dict[str, Property]:
+        """Properties to reach the cluster, for helper clients (the state-topic reader)."""
+        return {**self.security.properties(), "bootstrap.servers": self.bootstrap_servers}
 
     def producer(self) -> dict[str, Property]:
         """librdkafka producer properties (idempotent: retries never duplicate or reorder)."""

@@ -8,6 +8,10 @@ the main thread while no intake thread polls.
 A revoke drains: it waits until every polled batch was acknowledged by the kernel and its
 decisions were delivered, then commits synchronously, so the member that gets the partitions
 next starts exactly after the last durable record (no duplicate work, nothing skipped).
+
+With a state topic, a drained revoke also checkpoints the scoring state of the revoked
+partitions (before the commit), and an assignment restores the latest checkpoints and starts
+each checkpointed partition at the offset its state reflects, so state and position agree.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from aegis_ingress_kafka.checkpoints import PartitionState
 from aegis_ingress_kafka.config import KafkaIngressConfig
 from aegis_ingress_kafka.tracker import CommitTracker, TopicPartitionKey
 
@@ -28,9 +33,11 @@ log = logging.getLogger("aegis.ingress.kafka")
 class GroupMember:
     """One member of the consumer group, fed by :meth:`fetch`, committing what the tracker says is done."""
 
-    def __init__(self, config: KafkaIngressConfig, tracker: CommitTracker, pump: Callable[[float], object]):
+    def __init__(self, config: KafkaIngressConfig, tracker: CommitTracker, pump: Callable[[float], object],
+                 state: PartitionState | None = None):
         self.config = config
         self.tracker = tracker
+        self.state = state  # moves scoring state with the partitions (None: state stays per process)
         self._pump = pump  # serves producer delivery reports (producer.poll)
         self._lock = threading.RLock()
         self._consumer: Consumer | None = None
@@ -147,9 +154,40 @@ class GroupMember:
 
     # -- callbacks (run inside consume on the polling thread) -------------------
 
+    def _settled(self) -> bool:
+        """True when every polled batch is done (no waiting: at shutdown nothing is acknowledged any more)."""
+        self._pump(0)
+        for tp, offset in self.tracker.take_done().items():
+            self._ready[tp] = max(offset, self._ready.get(tp, -1))
+        return self.tracker.pending == 0
+
+    def _checkpoint(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Checkpoint the state of the revoked partitions at the consumer's position (all of it is done)."""
+        assert self.state is not None
+        positions = consumer.position([TopicPartition(p.topic, p.partition) for p in partitions])
+        offsets = {p.partition: p.offset for p in positions if p.topic == self.config.topic and p.offset >= 0}
+        try:
+            self.state.save(offsets)
+        except Exception as exc:  # consistent anyway: the next owner replays from an older checkpoint
+            log.warning("state checkpoint of partition(s) %s failed (%s: %s); the next owner restores the "
+                        "previous checkpoint and replays from its offset", sorted(offsets), type(exc).__name__, exc)
+        else:
+            if offsets:
+                log.info("checkpointed the scoring state of partition(s) %s at offset(s) %s", sorted(offsets),
+                         [offsets[p] for p in sorted(offsets)])
+
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.rebalances += 1
         self.assigned = {(p.topic, p.partition) for p in partitions}
+        if self.state is not None and partitions:
+            # Raising here stops the run: scoring without the partitions' state would be wrong.
+            resume = self.state.restore([p.partition for p in partitions])
+            for p in partitions:
+                if p.partition in resume:
+                    p.offset = resume[p.partition]
+            if resume:
+                log.info("restored the scoring state of partition(s) %s; resuming at offset(s) %s",
+                         sorted(resume), [resume[p] for p in sorted(resume)])
         consumer.assign(partitions)
         if self.paused:
             consumer.pause(partitions)
@@ -159,7 +197,11 @@ class GroupMember:
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if not self._closing:
             log.info("revoking %d partition(s): draining and committing", len(partitions))
-            self._drain(self.config.drain_timeout)
+            drained = self._drain(self.config.drain_timeout)
+        else:
+            drained = self._settled()
+        if drained and self.state is not None:
+            self._checkpoint(consumer, partitions)  # before the commit: the state is never behind it
         self.commit_done(asynchronous=False)
         self.assigned.clear()
         self.last_activity = time.monotonic()

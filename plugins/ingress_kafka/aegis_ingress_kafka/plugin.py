@@ -8,11 +8,13 @@ from collections.abc import Sequence
 
 from confluent_kafka import KafkaException, Producer
 
+from aegis.context import Context
 from aegis.decide import Decisions
 from aegis.errors import AegisError
 from aegis.hookspecs import hookimpl
 from aegis.lifecycle import SelfTestResult
 from aegis.model import RawBatch, Reject
+from aegis_ingress_kafka.checkpoints import PartitionState, StateCheckpoints
 from aegis_ingress_kafka.config import KafkaIngressConfig
 from aegis_ingress_kafka.group import GroupMember
 from aegis_ingress_kafka.outputs import Outputs
@@ -40,10 +42,11 @@ class KafkaIngress:
         self._ended = False
 
     def _output_topics(self) -> list[str]:
-        return [t for t in (self.config.decisions_topic, self.config.dead_letter_topic) if t is not None]
+        c = self.config
+        return [t for t in (c.decisions_topic, c.dead_letter_topic, c.state_topic) if t is not None]
 
     @hookimpl
-    def aegis_startup(self) -> None:
+    def aegis_startup(self, context: Context) -> None:
         c = self.config
         self.producer = Producer({**c.producer(), "error_cb": self._producer_error})
         missing = missing_topics(self.producer, [c.topic, *self._output_topics()], timeout=10.0)
@@ -51,7 +54,13 @@ class KafkaIngress:
             raise KafkaIngressError(f"kafka ({c.bootstrap_servers}): topic(s) {', '.join(missing)} do not exist; "
                                     "create them (the plugin never auto-creates topics)")
         self.outputs = Outputs(self.producer, self.tracker, c.decisions_topic, c.dead_letter_topic)
-        self.member = GroupMember(c, self.tracker, self.producer.poll)
+        state = None
+        if c.state_topic is not None:
+            if context.host is None:
+                raise KafkaIngressError("kafka: state_topic needs the kernel's plugin host (context.host is not set)")
+            store = StateCheckpoints(self.producer, c.client(), c.state_topic, c.group, c.topic)
+            state = PartitionState(store, context.host, c.drain_timeout)
+        self.member = GroupMember(c, self.tracker, self.producer.poll, state)
         self.member.open()
         log.info("consuming %s as group %s from %s; decisions → %s, dead letters → %s", c.topic, c.group,
                  c.bootstrap_servers, c.decisions_topic, c.dead_letter_topic)
@@ -84,6 +93,7 @@ class KafkaIngress:
     def _batch(self, messages: list) -> RawBatch:
         payloads: list[bytes] = []
         origins: list[str] = []
+        shards: list[int] = []
         keys: list[bytes | None] = []
         rejects: list[Reject] = []
         own_rejects: dict[str, tuple[bytes | None, bytes | None]] = {}
@@ -96,6 +106,7 @@ class KafkaIngress:
             if value:
                 payloads.append(value)
                 origins.append(origin)
+                shards.append(partition)
                 keys.append(m.key())
             else:
                 rejects.append(Reject(origin=origin, reason="empty message (null or zero-length value)",
@@ -103,7 +114,7 @@ class KafkaIngress:
                 own_rejects[origin] = (m.key(), value)
         token = self.tracker.polled(len(messages), offsets, keys, own_rejects)
         return RawBatch(source=f"kafka:{self.config.topic}", payloads=payloads, origins=origins, token=token,
-                        rejects=rejects)
+                        rejects=rejects, shards=shards)
 
     @hookimpl
     def aegis_ingress_ack(self, batch: RawBatch, decisions: Decisions | None, rejects: Sequence[Reject]) -> None:

@@ -49,11 +49,16 @@ class Kafka:
         self.bootstrap = bootstrap
         self.admin = AdminClient({"bootstrap.servers": bootstrap})
 
-    def topics(self, partitions: int = 1, prefix: str = "t") -> dict[str, str]:
-        """Create a fresh input, decisions and dead-letter topic; return them by role."""
+    def topics(self, partitions: int = 1, prefix: str = "t", state: bool = False) -> dict[str, str]:
+        """Create a fresh input, decisions and dead-letter topic (and with ``state`` the compacted
+        one-partition state topic); return them by role (plugin config keys)."""
         base = f"{prefix}-{uuid.uuid4().hex[:8]}"
         names = {"topic": base, "decisions_topic": f"{base}.decisions", "dead_letter_topic": f"{base}.dlq"}
-        futures = self.admin.create_topics([NewTopic(n, partitions, 1) for n in names.values()])
+        new = [NewTopic(n, partitions, 1) for n in names.values()]
+        if state:
+            names["state_topic"] = f"{base}.aegis-state"
+            new.append(NewTopic(names["state_topic"], 1, 1, config={"cleanup.policy": "compact"}))
+        futures = self.admin.create_topics(new)
         for f in futures.values():
             f.result(10)
         return names
