@@ -36,6 +36,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from aegis.testing.samples import transactions
 
+#: Decode in two worker processes beside the scoring process (the pipeline's fastest setting on 2 cores).
+DECODE_WORKERS = 2
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 AEGIS = Path(sys.executable).with_name("aegis")
@@ -106,7 +108,8 @@ def deployment(tmp: Path, name: str, bootstrap: str, topic: str, group: str) -> 
         "scoring": [{"plugin": "rules", "config": {
             "geo": {"fatf_list": str(SHARED / "country_risk" / "fatf_lists.csv"), "as_of": "2026-02-13"}}}],
         "audit": [{"plugin": "jsonl", "config": {"path": str(tmp / f"{name}.jsonl")}}],
-        "pipeline": {"batch_size": 4096, "queue_batches": 8, "state_dir": str(tmp / f"state-{name}")},
+        "pipeline": {"batch_size": 4096, "queue_batches": 8, "decode_workers": DECODE_WORKERS,
+                     "state_dir": str(tmp / f"state-{name}")},
     }
     path = tmp / f"{name}.yaml"
     path.write_text(yaml.safe_dump(doc))
