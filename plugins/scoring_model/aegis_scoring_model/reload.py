@@ -10,22 +10,14 @@ atomically (write a new file, then rename it over the old one).
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from aegis.file_watch import FileWatch
 from aegis.lifecycle import ReloadReport
 from aegis_scoring_model.engine import ModelEngine
 from aegis_scoring_model.weights import WeightsError, parse_weights
 
 PLUGIN = "model"
-
-
-def _signature(path: Path) -> tuple[int, int, int] | str:
-    try:
-        st = path.stat()
-    except OSError as exc:
-        return f"unreadable: {exc.strerror}"
-    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 class WeightsReloader:
@@ -34,24 +26,18 @@ class WeightsReloader:
     def __init__(self, engine: ModelEngine, path: Path):
         self.engine = engine
         self.path = Path(path)
-        # Unknown at first: the first check hashes the file, so a change made while the engine
-        # was loading it is not missed.
-        self._seen: tuple[int, int, int] | str | None = None
+        self.watch = FileWatch(self.path)
 
     def check(self) -> ReloadReport | None:
         """Swap in a changed, valid file; report a changed, invalid one; ``None`` when unchanged."""
-        signature = _signature(self.path)
-        if signature == self._seen:
-            return None
-        self._seen = signature
         active = self.engine.model
         artefact = str(self.path)
         try:
-            content = self.path.read_bytes()
+            content = self.watch.changed(active.sha256)
         except OSError as exc:
             return ReloadReport(plugin=PLUGIN, artefact=artefact, ok=False, old_version=active.version,
                                 error=f"{artefact}: cannot read weights file: {exc.strerror}")
-        if hashlib.sha256(content).hexdigest() == active.sha256:
+        if content is None:
             return None
         try:
             model = parse_weights(content, self.path)
