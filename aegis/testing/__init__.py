@@ -27,6 +27,7 @@ from aegis.testing.audit import AuditPluginTests
 from aegis.testing.harness import PluginHarness
 from aegis.testing.ingress import IngressPluginTests
 from aegis.testing.metrics import MetricsPluginTests
+from aegis.testing.proving import ProvingPluginTests
 from aegis.testing.scoring import ScoringPluginTests
 from aegis.testing.secrets import SecretsPluginTests
 
@@ -35,6 +36,7 @@ __all__ = [
     "IngressPluginTests",
     "MetricsPluginTests",
     "PluginHarness",
+    "ProvingPluginTests",
     "ScoringPluginTests",
     "SecretsPluginTests",
 ]

@@ -9,6 +9,7 @@ validates its config with its own ``Config``, constructs and registers it with a
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,13 @@ from aegis.decode import decode
 from aegis.model import Batch, RawBatch, ScoreResult
 
 
+def _loaded(family: str, name: str, config: dict[str, Any]) -> LoadedPlugin:
+    cls, info = load_plugin_class(family, name)
+    ref = PluginRef(plugin=name, config=config)
+    return LoadedPlugin(family, 0 if family not in ("secrets", "proving") else None, name, cls, info,
+                        ref.config, cls.Config.model_validate(config))
+
+
 class PluginHarness:
     """``with PluginHarness("scoring", "rules", {...}, tmp_path) as h: h.call(...)``.
 
@@ -32,17 +40,20 @@ class PluginHarness:
     :param config: its YAML section (a mapping).
     :param state_dir: where it may keep state (a test's ``tmp_path``).
     :param security_mode: the context's security mode.
+    :param companions: other plugins the one under test needs in its host, as
+        ``(family, name, config)`` (e.g. the secrets plugin a proving plugin signs with).
     """
 
     def __init__(self, family: str, name: str, config: dict[str, Any], state_dir: Path,
-                 security_mode: str = "permissive"):
-        cls, info = load_plugin_class(family, name)
-        ref = PluginRef(plugin=name, config=config)
-        self.loaded = LoadedPlugin(family, 0 if family not in ("secrets", "proving") else None, name, cls, info,
-                                   ref.config, cls.Config.model_validate(config))
-        context = Context(deployment="conformance", security_mode=security_mode, secrets_mode=name,
+                 security_mode: str = "permissive",
+                 companions: Sequence[tuple[str, str, dict[str, Any]]] = ()):
+        self.loaded = _loaded(family, name, config)
+        others = [_loaded(f, n, c) for f, n, c in companions]
+        secrets = [lp.name for lp in [self.loaded, *others] if lp.family == "secrets"]
+        context = Context(deployment="conformance", security_mode=security_mode,
+                          secrets_mode=secrets[0] if secrets else name,
                           state_dir=Path(state_dir), log=logging.getLogger("aegis.testing"))
-        self.host = PluginHost([self.loaded], context)
+        self.host = PluginHost([*others, self.loaded], context)
         self.host.context = replace(context, host=self.host)
         self.accounts = self.host.accounts  # the host's one index: ids stay meaningful to state save/restore
         self._trail = None
@@ -58,8 +69,8 @@ class PluginHarness:
         return self.host.context
 
     def __enter__(self) -> PluginHarness:
-        lp = self.loaded
-        self.host._instantiate(lp)
+        for lp in self.host.plugins:
+            self.host._instantiate(lp)
         self.host.pm.check_pending()
         self.host.startup()
         return self
