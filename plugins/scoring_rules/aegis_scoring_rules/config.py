@@ -8,6 +8,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, FilePath, model_validator
 
+#: Every section refuses NaN and infinity: a threshold that compares false with everything would
+#: silently switch a rule off.
+STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_NS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
 
@@ -42,7 +46,7 @@ Duration = Annotated[str, BeforeValidator(parse_duration)]
 class VelocityWindow(BaseModel):
     """One sliding window over a debtor account's payments and its limits."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     window: Duration = Field(description="window length: 60s, 15m, 1h, 24h, 7d")
     max_count: int | None = Field(None, ge=1, description="payments in the window (this one included) that score 1")
@@ -63,7 +67,7 @@ class VelocityWindow(BaseModel):
 class VelocityConfig(BaseModel):
     """VELOCITY: how many payments and how much money a debtor account sent recently."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     windows: list[VelocityWindow] = Field(
         default_factory=lambda: [VelocityWindow(window="1h", max_count=10, max_sum=50_000.0),
@@ -89,7 +93,7 @@ class VelocityConfig(BaseModel):
 class AmountConfig(BaseModel):
     """AMOUNT: how unusual a payment's amount is for its debtor account."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     min_history: int = Field(5, ge=2, description="earlier payments an account needs before it is scored")
     z_start: float = Field(2.0, ge=0, description="z-score of log(amount) where the score starts rising from 0")
@@ -109,7 +113,7 @@ class AmountConfig(BaseModel):
 class GeoConfig(BaseModel):
     """GEO: debtor or creditor country on a FATF list."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     fatf_list: FilePath = Field(description="CSV with columns as_of,iso2,jurisdiction,fatf_status,confidence,"
                                             "sources (one row per listed jurisdiction and list date)")
@@ -120,12 +124,25 @@ class GeoConfig(BaseModel):
         description="fatf_status → GEO score; a status not listed here makes the file invalid")
 
 
+class ThresholdsFile(BaseModel):
+    """The hot-reloadable thresholds file: ``velocity`` and/or ``amount`` sections that replace the YAML's."""
+
+    model_config = STRICT
+
+    velocity: VelocityConfig | None = Field(None, description="replaces the deployment's velocity section")
+    amount: AmountConfig | None = Field(None, description="replaces the deployment's amount section")
+
+
 class RulesConfig(BaseModel):
     """Configuration of the ``rules`` scoring plugin."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     velocity: VelocityConfig = Field(default_factory=VelocityConfig, description="VELOCITY factor")
     amount: AmountConfig = Field(default_factory=AmountConfig, description="AMOUNT factor")
     geo: GeoConfig = Field(description="GEO factor (fatf_list is required)")
+    thresholds: FilePath | None = Field(
+        None, description="YAML or JSON file with velocity and/or amount sections that replace the ones "
+                          "above; watched and hot-reloaded like the FATF list. null: thresholds come from "
+                          "this file and change only on restart")
     details: bool = Field(True, description="explain each non-zero score in the decision record")

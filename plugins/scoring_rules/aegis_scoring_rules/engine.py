@@ -42,16 +42,18 @@ class RulesEngine:
     def __init__(self, config: RulesConfig, rules: RuleSet | None = None):
         self.config = config
         self.rules = rules if rules is not None else RuleSet.load(config)
-        self.state = AccountState(config.velocity.ring_size)
-        windows = config.velocity.windows
-        self._window_ns = np.array([w.ns for w in windows], dtype=np.int64)
-        self._max_count = np.array([np.inf if w.max_count is None else w.max_count for w in windows])
-        self._max_sum = np.array([np.inf if w.max_sum is None else w.max_sum for w in windows])
-        large = config.amount.large_amount
-        self._large_amount = np.inf if large is None else float(large)
+        self.state = AccountState(self.rules.config.velocity.ring_size)
+
+    @property
+    def effective(self) -> RulesConfig:
+        """The configuration in force: the deployment's, with the thresholds file's sections."""
+        return self.rules.config
 
     def swap(self, rules: RuleSet) -> None:
         """Make ``rules`` active; batches already being scored finish with the old set."""
+        if rules.config.velocity.ring_size != self.state.ring_size:
+            raise ValueError(f"ring_size {rules.config.velocity.ring_size} differs from the state's "
+                             f"{self.state.ring_size}")
         self.rules = rules
 
     def score_arrays(self, debtor_account: np.ndarray, amount: np.ndarray, created_at_ns: np.ndarray,
@@ -69,7 +71,7 @@ class RulesEngine:
 
     def warm(self) -> None:
         """Compile (or load from cache) every kernel for the batch dtypes, on throwaway state."""
-        state = AccountState(self.config.velocity.ring_size, capacity=2)
+        state = AccountState(self.state.ring_size, capacity=2)
         self._score(state, self.rules, np.array([0, 0]), np.array([10.0, 20.0]),
                     np.array([0, 1_000_000_000]), np.array([-1, 0], dtype=np.int16),
                     np.array([0, -1], dtype=np.int16))
@@ -100,10 +102,10 @@ class RulesEngine:
         z = np.empty(n)
         seen = np.empty(n, dtype=np.int64)
         typical = np.empty(n)
-        v, a = self.config.velocity, self.config.amount
+        v, a = rules.config.velocity, rules.config.amount
         account_kernel(account, created, amount, state.accounts, state.ring,
-                       self._window_ns, self._max_count, self._max_sum, v.ramp_from,
-                       a.min_history, a.z_start, a.z_full, a.min_std, self._large_amount,
+                       rules.window_ns, rules.max_count, rules.max_sum, v.ramp_from,
+                       a.min_history, a.z_start, a.z_full, a.min_std, rules.large_amount,
                        velocity, window, count, total, amount_score, z, seen, typical)
         geo = np.empty(n)
         geo_kernel(debtor_cc, creditor_cc, rules.geo_table, geo)

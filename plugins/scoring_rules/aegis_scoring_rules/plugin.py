@@ -12,7 +12,7 @@ from aegis.model import Batch, FactorScores, ScoreResult
 from aegis_scoring_rules.config import RulesConfig
 from aegis_scoring_rules.engine import RulesEngine
 from aegis_scoring_rules.explain import amount_details, geo_details, velocity_details
-from aegis_scoring_rules.reload import FatfReloader
+from aegis_scoring_rules.reload import RulesReloader
 from aegis_scoring_rules.selftest import self_test
 from aegis_scoring_rules.shards import ShardLedger
 
@@ -29,7 +29,7 @@ class RulesPlugin:
     def __init__(self, config: RulesConfig):
         self.config = config
         self._engine: RulesEngine | None = None
-        self._reloader: FatfReloader | None = None
+        self._reloader: RulesReloader | None = None
         self.ledger = ShardLedger()
 
     @property
@@ -43,9 +43,10 @@ class RulesPlugin:
         engine = RulesEngine(self.config)
         engine.warm()
         self._engine = engine
-        self._reloader = FatfReloader(engine)
+        self._reloader = RulesReloader(engine)
         fatf = engine.rules.fatf
-        context.log.getChild("rules").info("rules: %s from %s; %s", fatf.summary(), fatf.path,
+        context.log.getChild("rules").info("rules: %s from %s; thresholds from %s; %s", fatf.summary(), fatf.path,
+                                           self.config.thresholds or "the deployment YAML",
                                            engine.rules.rules_version)
 
     @hookimpl
@@ -57,9 +58,10 @@ class RulesPlugin:
         explain = self.config.details
         factors = {
             "VELOCITY": FactorScores(scores.velocity, RC_VELOCITY_EXCEEDED,
-                                     velocity_details(scores, self.config) if explain else None),
+                                     velocity_details(scores, scores.rules.config) if explain else None),
             "AMOUNT": FactorScores(scores.amount, RC_AMOUNT_ANOMALY,
-                                   amount_details(scores, batch.amount, self.config) if explain else None),
+                                   amount_details(scores, batch.amount, scores.rules.config)
+                                   if explain else None),
             "GEO": FactorScores(scores.geo, RC_HIGH_RISK_GEO,
                                 geo_details(scores, batch.debtor_country, batch.creditor_country)
                                 if explain else None),

@@ -20,7 +20,7 @@ _SECOND = 1_000_000_000
 
 def _synthetic(engine: RulesEngine) -> list[tuple[str, bool, str]]:
     """Score a burst (account 0), an outlier after steady history (account 1) and a listed country."""
-    cfg = engine.config
+    cfg = engine.effective
     window = cfg.velocity.windows[0]
     burst = window.max_count if window.max_count is not None else 1
     burst_amount = 1.0 if window.max_count is not None else float(window.max_sum or 1.0)

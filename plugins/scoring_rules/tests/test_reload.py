@@ -93,3 +93,94 @@ def test_missing_file_is_refused(watched):
     assert not report.ok and "cannot read FATF list" in report.error
     assert geo("IR").versions["rules_version"] == version
     assert geo("IR").factors["GEO"].scores[0] == 1.0
+
+
+# -- the thresholds file ----------------------------------------------------------
+
+THRESHOLDS = b"""velocity:
+  windows:
+    - {window: 1h, max_count: 10}
+amount:
+  min_history: 5
+"""
+
+
+@pytest.fixture
+def tuned(start_rules, payments, tmp_path):
+    """A started plugin whose velocity limits come from a thresholds file, and a burst scorer."""
+    path = tmp_path / "thresholds.yaml"
+    path.write_bytes(THRESHOLDS)
+    h = start_rules(thresholds=str(path))
+    debtor = iter(range(100, 10_000))
+
+    def burst(n: int):
+        """The VELOCITY score of the n-th of n payments a fresh account makes within a minute."""
+        result = h.score(h.batch(payments(next(debtor), [5.0 * k for k in range(n)])))
+        return result.factors["VELOCITY"].scores[-1], result
+
+    return h, path, burst
+
+
+def test_thresholds_file_is_swapped_in_at_a_batch_boundary(tuned):
+    h, path, burst = tuned
+    before, result = burst(4)
+    assert before == 0.0
+    old_version = result.versions["rules_version"]
+    _replace(path, THRESHOLDS.replace(b"max_count: 10", b"max_count: 4"))
+    report = h.call("aegis_reload")
+    assert report.ok and report.artefact == str(path)
+    assert report.summary == "velocity.windows[0].max_count 10 -> 4"
+    assert report.old_version == old_version and report.new_version != old_version
+    after, result = burst(4)
+    assert after == 1.0 and result.versions["rules_version"] == report.new_version
+    assert "in 1h (limit 4 / none)" in result.factors["VELOCITY"].details[-1]
+    assert h.call("aegis_reload") is None
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (THRESHOLDS.replace(b"max_count: 10", b"max_count: .nan"), "velocity.windows.0.max_count"),
+    (THRESHOLDS.replace(b"min_history: 5", b"min_history: 5\n  z_full: .inf"), "amount.z_full"),
+    (THRESHOLDS.replace(b"min_history: 5", b"min_history: 5\n  z_start: 5.0\n  z_full: 4.0"),
+     "z_full (4.0) must be greater than z_start (5.0)"),
+    (THRESHOLDS + b"geo: {as_of: 2020-01-01}\n", "geo: Extra inputs are not permitted"),
+    (THRESHOLDS.replace(b"- {window", b"- {windw"), "velocity.windows.0.windw"),
+    (THRESHOLDS.replace(b"  windows:", b"  ring_size: 128\n  windows:"), "needs a restart"),
+    (b"velocity: [unclosed", "not a YAML/JSON document"),
+    (b"- just a list\n", "expected a mapping"),
+])
+def test_bad_thresholds_file_is_refused_and_the_old_stays(tuned, content, message):
+    h, path, burst = tuned
+    _replace(path, THRESHOLDS.replace(b"max_count: 10", b"max_count: 3"))
+    assert h.call("aegis_reload").ok
+    active, result = burst(3)
+    version = result.versions["rules_version"]
+    _replace(path, content)
+    report = h.call("aegis_reload")
+    assert not report.ok and report.new_version is None
+    assert message in report.error and str(path) in report.error, report.error
+    again, result = burst(3)
+    assert (again, result.versions["rules_version"]) == (active, version) == (1.0, version)
+    assert h.call("aegis_reload") is None
+
+
+def test_list_and_thresholds_changing_together_swap_as_one(start_rules, payments, lists, tmp_path):
+    fatf = tmp_path / "fatf.csv"
+    fatf.write_bytes(lists["older"])
+    thresholds = tmp_path / "thresholds.yaml"
+    thresholds.write_bytes(THRESHOLDS)
+    h = start_rules(geo={"fatf_list": str(fatf)}, thresholds=str(thresholds))
+    _replace(fatf, lists["full"])
+    _replace(thresholds, THRESHOLDS.replace(b"max_count: 10", b"max_count: 2"))
+    report = h.call("aegis_reload")
+    assert report.ok and report.artefact == f"{fatf}, {thresholds}"
+    assert "FATF-2026-06-19" in report.summary and "max_count 10 -> 2" in report.summary
+    result = h.score(h.batch(payments(1, [0.0, 1.0], creditor_country="BA")))
+    assert result.versions["fatf_list_version"] == "FATF-2026-06-19"
+    assert result.factors["VELOCITY"].scores[-1] == 1.0 and result.factors["GEO"].scores[-1] == 0.5
+
+
+def test_thresholds_from_the_file_win_at_startup(start_rules, payments, tmp_path):
+    path = tmp_path / "thresholds.yaml"
+    path.write_bytes(THRESHOLDS.replace(b"max_count: 10", b"max_count: 2"))
+    h = start_rules(velocity={"windows": [{"window": "1h", "max_count": 50}]}, thresholds=str(path))
+    assert h.score(h.batch(payments(1, [0.0, 1.0]))).factors["VELOCITY"].scores[-1] == 1.0
