@@ -202,6 +202,10 @@ class Batch:
     origins: list[str]
     labels: dict[str, np.ndarray] = field(default_factory=dict)
     shard: np.ndarray | None = None
+    #: the account strings behind ``debtor_account`` / ``creditor_account`` (what a plugin that
+    #: needs the real account, e.g. to pseudonymise it, reads; ids are process-local)
+    debtor_account_str: list[str] = field(default_factory=list)
+    creditor_account_str: list[str] = field(default_factory=list)
     _transactions: list[Transaction] | None = field(default=None, repr=False)
     _canonical: list[bytes] | None = field(default=None, repr=False)
 
@@ -240,8 +244,9 @@ class Batch:
             creditor_account=accounts.intern(cols.creditor_account), debtor_country=cols.debtor_country,
             creditor_country=cols.creditor_country, debtor_balance_before=cols.debtor_balance_before,
             debtor_name=cols.debtor_name, creditor_name=cols.creditor_name, channel=cols.channel,
-            origins=cols.origins, labels=cols.labels, shard=cols.shard, _transactions=transactions,
-            _canonical=cols.canonical,
+            origins=cols.origins, labels=cols.labels, shard=cols.shard,
+            debtor_account_str=cols.debtor_account, creditor_account_str=cols.creditor_account,
+            _transactions=transactions, _canonical=cols.canonical,
         )
 
     def canonical_json(self) -> list[bytes]:
@@ -265,6 +270,8 @@ class Batch:
             origins=[self.origins[i] for i in idx],
             labels={k: v[index] for k, v in self.labels.items()},
             shard=self.shard[index] if self.shard is not None else None,
+            debtor_account_str=[self.debtor_account_str[i] for i in idx] if self.debtor_account_str else [],
+            creditor_account_str=[self.creditor_account_str[i] for i in idx] if self.creditor_account_str else [],
             _transactions=[self.transactions[i] for i in idx],
         )
 

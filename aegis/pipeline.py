@@ -238,7 +238,8 @@ class Pipeline:
             if known is None or known[0] != versions:
                 lp = next(p for p in self.host.family("scoring") if p.path == path)
                 answers = [a for a in self.host.call("aegis_scoring_artefacts", lp) if a is not None]
-                digest = self.snapshot_store.put(bundle(lp.name, lp.config, answers[0] if answers else None))
+                digest = self.snapshot_store.put(bundle(lp.name, lp.config, answers[0] if answers else None,
+                                                        lp.raw_config))
                 known = self._snapshots[path] = (versions, digest)
                 log.info("snapshot of %s (%s): %s", path, ", ".join(f"{k}={v}" for k, v in versions), digest)
             out[path] = known[1]

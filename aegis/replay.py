@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import orjson
 from aegis._loading import LoadedPlugin, load_plugin_class
 from aegis._manager import PluginHost
 from aegis.audit_chain import split_line
+from aegis.config import resolve_secret_refs, secret_refs
 from aegis.context import Context
 from aegis.decide import DECISION_NAMES, DecisionConfig, decide
 from aegis.decode import decode
@@ -74,8 +76,9 @@ def _records_of_run(host: PluginHost, uetr: str) -> list[dict]:
 class _Scorers:
     """The deployment's scoring plugins, rebuilt from snapshots in a private directory."""
 
-    def __init__(self, store: SnapshotStore, workdir: Path):
+    def __init__(self, store: SnapshotStore, workdir: Path, resolve_secret: Callable[[str], str] | None = None):
         self.store, self.workdir = store, workdir
+        self.resolve_secret = resolve_secret
         self.host: PluginHost | None = None
         self.current: dict[str, str] = {}
 
@@ -97,7 +100,13 @@ class _Scorers:
             doc = self.store.get(digest)
             position = int(path.split("[", 1)[1].split("]", 1)[0])
             cls, info = load_plugin_class("scoring", doc["plugin"])
-            config = cls.Config.model_validate(restore(doc, self.workdir / _slug(path)))
+            raw = restore(doc, self.workdir / _slug(path))
+            if names := secret_refs(raw):
+                if self.resolve_secret is None:
+                    raise ReplayError(f"the snapshot of {path} references secret(s) {', '.join(names)}; replay "
+                                      "needs the deployment's secrets plugin to resolve them")
+                raw = resolve_secret_refs(raw, self.resolve_secret)
+            config = cls.Config.model_validate(raw)
             plugins.append(LoadedPlugin("scoring", position, doc["plugin"], cls, info, {}, config))
         context = Context(deployment="replay", security_mode="permissive", state_dir=self.workdir / "state",
                           log=logging.getLogger("aegis.replay"))
@@ -124,7 +133,7 @@ def replay(host: PluginHost, uetr: str, snapshot_dir: Path) -> ReplayReport:
     accounts = AccountIndex()
     replayed: dict = {}
     with tempfile.TemporaryDirectory(prefix="aegis-replay-") as tmp:
-        scorers = _Scorers(store, Path(tmp))
+        scorers = _Scorers(store, Path(tmp), host.resolve_secret if host.family("secrets") else None)
         try:
             start = 0
             while start < len(records):

@@ -44,10 +44,33 @@ def _read(path: Path) -> dict[str, str]:
     return {"": base64.b64encode(path.read_bytes()).decode()}
 
 
-def bundle(plugin_name: str, config: BaseModel, artefacts: dict[str, Path] | None = None) -> bytes:
-    """Canonical JSON of a plugin's configuration and artefact bytes."""
+def _with_secret_refs(dumped: Any, raw: Any) -> Any:
+    """``dumped`` with every value the YAML gave as ``{"$secret": name}`` put back as that reference.
+
+    A snapshot never holds a secret (nor pydantic's ``**********`` mask of one, which no plugin
+    could start with); replay resolves the reference through the deployment's secrets plugin.
+    """
+    from aegis.config import SECRET_REF
+    if isinstance(raw, dict) and set(raw) == {SECRET_REF}:
+        return dict(raw)
+    if isinstance(raw, dict) and isinstance(dumped, dict):
+        return {k: _with_secret_refs(v, raw[k]) if k in raw else v for k, v in dumped.items()}
+    if isinstance(raw, list) and isinstance(dumped, list) and len(raw) == len(dumped):
+        return [_with_secret_refs(d, r) for d, r in zip(dumped, raw, strict=True)]
+    return dumped
+
+
+def bundle(plugin_name: str, config: BaseModel, artefacts: dict[str, Path] | None = None,
+           raw_config: dict[str, Any] | None = None) -> bytes:
+    """Canonical JSON of a plugin's configuration and artefact bytes.
+
+    ``raw_config`` is the plugin's YAML section: its ``$secret`` references replace the resolved values.
+    """
     files = artefacts if artefacts is not None else dict(_path_fields(config))
-    doc = {"plugin": plugin_name, "config": config.model_dump(mode="json"),
+    dumped = config.model_dump(mode="json")
+    if raw_config:
+        dumped = _with_secret_refs(dumped, raw_config)
+    doc = {"plugin": plugin_name, "config": dumped,
            "artefacts": {field: _read(Path(path)) for field, path in sorted(files.items())
                          if Path(path).exists()}}
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from aegis._loading import LoadedPlugin, load_plugin_class
+from aegis._loading import LoadedPlugin, _placeholder_secrets, load_plugin_class
 from aegis._manager import PluginHost
 from aegis.config import PluginRef
 from aegis.context import Context
@@ -29,7 +29,7 @@ def _loaded(family: str, name: str, config: dict[str, Any]) -> LoadedPlugin:
     cls, info = load_plugin_class(family, name)
     ref = PluginRef(plugin=name, config=config)
     return LoadedPlugin(family, 0 if family not in ("secrets", "proving") else None, name, cls, info,
-                        ref.config, cls.Config.model_validate(config))
+                        ref.config, cls.Config.model_validate(_placeholder_secrets(config)))
 
 
 class PluginHarness:
@@ -69,9 +69,8 @@ class PluginHarness:
         return self.host.context
 
     def __enter__(self) -> PluginHarness:
-        for lp in self.host.plugins:
-            self.host._instantiate(lp)
-        self.host.pm.check_pending()
+        """Build as a deployment does (``$secret`` references resolved by a secrets companion), then start."""
+        self.host.build()
         self.host.startup()
         return self
 

@@ -6,12 +6,41 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from aegis_zkp_groth16.consortium import MEMBER_ID, Role
 
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw not in (None, "") else default
+
+
+class ConsortiumPublishing(BaseModel):
+    """Publishing a signed consortium signal for every proved decision (docs/zkp.md, "Consortium signals")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: str = Field(pattern=MEMBER_ID.pattern, description="this bank's consortium member id: the signals' "
+                                                                  "issuer, as peers list it under `members`")
+    pseudonym_key: SecretStr = Field(description='the consortium\'s shared pseudonym key (at least 32 characters, '
+                                                 'e.g. `openssl rand -hex 32`); write {"$secret": name} so the '
+                                                 "secrets plugin supplies it")
+    signing_key: str = Field("consortium", description="secrets-plugin signing key the signals are signed with; "
+                                                       "peers register its public key for member_id")
+    roles: list[Role] = Field(default_factory=lambda: ["creditor"], min_length=1,
+                              description="which parties of a proved payment are published: creditor, debtor "
+                                          "or both (one signal each)")
+    outbox: Path = Field(Path("var/zkp/consortium_outbox.jsonl"),
+                         description="JSONL feed the signals are appended to (one signed signal per line); "
+                                     "ship it to the peers, who list it under `feeds`")
+
+    @field_validator("roles")
+    @classmethod
+    def _distinct(cls, roles: list[Role]) -> list[Role]:
+        if len(set(roles)) != len(roles):
+            raise ValueError(f"roles {roles} name a role twice")
+        return roles
 
 
 class Groth16Config(BaseModel):
@@ -44,3 +73,5 @@ class Groth16Config(BaseModel):
         default_factory=lambda: {"VELOCITY": 0.35, "AMOUNT": 0.35, "GEO": 0.5, "SANCTIONS": 1.0},
         description="the public model: weight per factor (the deployment's decision weights)")
     default_weight: float = Field(0.5, ge=0, description="weight of factors not listed in weights")
+    consortium: ConsortiumPublishing | None = Field(
+        None, description="publish a signed consortium signal for each proof; null: no publishing")

@@ -11,8 +11,11 @@ from aegis.model import Decision
 from aegis_zkp_groth16.artifacts import KeySet, load_verified
 from aegis_zkp_groth16.circuit import check_public_ranges, risk_signal_r1cs
 from aegis_zkp_groth16.config import Groth16Config
+from aegis_zkp_groth16.consortium import vk_fingerprint
+from aegis_zkp_groth16.keys import vk_to_bytes
 from aegis_zkp_groth16.metrics import ZkpMetrics
-from aegis_zkp_groth16.proof_queue import ProofQueue
+from aegis_zkp_groth16.outbox import Entity, SignalPublisher
+from aegis_zkp_groth16.proof_queue import Job, ProofQueue
 from aegis_zkp_groth16.prover import backend_named
 from aegis_zkp_groth16.snarkjs_json import SnarkjsFormatError, proof_from_json, public_from_json
 from aegis_zkp_groth16.statement import PublicModel, signals
@@ -20,6 +23,7 @@ from aegis_zkp_groth16.store import ProofStore
 from aegis_zkp_groth16.verifier import InvalidProof, verify
 
 THRESHOLD_KEYS = {int(Decision.BLOCK): "block_at", int(Decision.INVESTIGATE): "investigate_at"}
+MIN_PSEUDONYM_KEY = 32
 
 
 class Groth16Plugin:
@@ -34,6 +38,7 @@ class Groth16Plugin:
         self.store: ProofStore | None = None
         self.queue: ProofQueue | None = None
         self._model: PublicModel | None = None
+        self.publisher: SignalPublisher | None = None
 
     @hookimpl
     def aegis_startup(self, context: Context) -> None:
@@ -44,11 +49,32 @@ class Groth16Plugin:
         backend = backend_named(self.config.prover_backend)  # compiles once; workers then load numba's cache
         self.store = ProofStore(self.config.database)
         self.store.expire(self.config.retention_hours)
+        if self.config.consortium is not None:
+            self.publisher = self._publisher(context)
         if self.config.metrics_port is not None:
             self.metrics.serve(self.config.metrics_port)
         context.log.getChild("zkp").info("zkp: verification key %s verified; %s prover, %d worker(s), queue %d",
                                          self.config.key_dir, backend.name, self.config.workers,
                                          self.config.queue_size)
+
+    def _publisher(self, context: Context) -> SignalPublisher:
+        """The consortium publisher; refuses a short pseudonym key or a signing key the secrets plugin lacks."""
+        cfg, host, keys = self.config.consortium, context.host, self.keys
+        if cfg is None or host is None or keys is None:
+            raise RuntimeError("zkp: the consortium publisher needs its config, the plugin host and the keys")
+        key = cfg.pseudonym_key.get_secret_value().encode()
+        if len(key) < MIN_PSEUDONYM_KEY:
+            raise SecurityViolation(f"zkp: consortium.pseudonym_key has {len(key)} characters; at least "
+                                    f"{MIN_PSEUDONYM_KEY} are needed (e.g. `openssl rand -hex 32`, the same for "
+                                    "every member)")
+        publisher = SignalPublisher(member_id=cfg.member_id, pseudonym_key=key, roles=cfg.roles,
+                                    public_key_pem=host.public_key(cfg.signing_key),
+                                    sign=lambda data: host.sign(data, cfg.signing_key),
+                                    vk_fingerprint=vk_fingerprint(vk_to_bytes(keys.vk)), outbox=cfg.outbox,
+                                    registry=self.metrics.registry)
+        context.log.getChild("zkp").info("zkp: publishing consortium signals as %s (%s, key %s) to %s",
+                                         cfg.member_id, "+".join(cfg.roles), publisher.key_id, cfg.outbox)
+        return publisher
 
     def _queue(self, model: PublicModel) -> ProofQueue:
         if self.keys is None or self.store is None:
@@ -56,7 +82,7 @@ class Groth16Plugin:
         if self.queue is None:
             self.queue = ProofQueue(self.keys.pk_path, self.store, self.metrics, model.digest(),
                                     self.config.workers, self.config.queue_size, self.config.overflow,
-                                    self.config.prover_backend)
+                                    self.config.prover_backend, self.publisher)
         return self.queue
 
     @hookimpl
@@ -67,7 +93,20 @@ class Groth16Plugin:
             return 0
         if self._model is None or self._model.factors != decisions.factor_names:
             self._model = PublicModel(self.config, decisions.factor_names)
-        return self._queue(self._model).submit(signals(decisions, indices, self._model, THRESHOLD_KEYS))
+        statements = signals(decisions, indices, self._model, THRESHOLD_KEYS)
+        digest = self._model.digest()
+        entities = self._entities(decisions, indices)
+        return self._queue(self._model).submit([Job(uetr, statement, digest, parties)
+                                                for (uetr, statement), parties in zip(statements, entities,
+                                                                                      strict=True)])
+
+    def _entities(self, decisions: Decisions, indices: list[int]) -> list[tuple[Entity, ...]]:
+        """Per decision index, the pseudonyms its consortium signals will name (none without publishing)."""
+        if self.publisher is None:
+            return [()] * len(indices)
+        batch = decisions.batch
+        return [self.publisher.entities(batch.debtor_account_str[i], batch.creditor_account_str[i])
+                for i in indices]
 
     @hookimpl
     def aegis_proving_lookup(self, uetr: str) -> dict | None:
@@ -88,8 +127,13 @@ class Groth16Plugin:
     @hookimpl
     def aegis_self_test(self) -> list[SelfTestResult]:
         ok = self.keys is not None and self.store is not None
-        return [SelfTestResult(plugin="groth16", check="verification key signed and loaded", ok=ok,
-                               detail=str(self.config.key_dir))]
+        results = [SelfTestResult(plugin="groth16", check="verification key signed and loaded", ok=ok,
+                                  detail=str(self.config.key_dir))]
+        if self.publisher is not None:
+            published, detail = self.publisher.self_test()
+            results.append(SelfTestResult(plugin="groth16", check="consortium signals signed and written",
+                                          ok=published, detail=detail))
+        return results
 
     @hookimpl
     def aegis_shutdown(self) -> None:

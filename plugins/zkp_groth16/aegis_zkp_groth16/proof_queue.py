@@ -8,11 +8,12 @@ import queue
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from aegis_zkp_groth16.circuit import RiskSignal, risk_signal_r1cs, witness
 from aegis_zkp_groth16.keys import ProvingKey, pk_from_bytes
 from aegis_zkp_groth16.metrics import ZkpMetrics
+from aegis_zkp_groth16.outbox import Entity, SignalPublisher
 from aegis_zkp_groth16.prover import PYTHON, Backend, BackendName, UnsatisfiedWitness, backend_named, prove
 from aegis_zkp_groth16.snarkjs_json import proof_to_json, public_to_json
 from aegis_zkp_groth16.store import ProofStore
@@ -38,17 +39,27 @@ def prove_signal(signal: RiskSignal) -> tuple[dict, list[str]]:
     return proof_to_json(proof), public_to_json(signal.public_inputs())
 
 
-Job = tuple[str, RiskSignal]
+class Job(NamedTuple):
+    """One proof request: the decision's UETR and statement, the public model's digest (the queue's
+    default when ``None``), and the pseudonyms to publish consortium signals for once it is proved."""
+
+    uetr: str
+    signal: RiskSignal
+    model: str | None = None
+    entities: tuple[Entity, ...] = ()
 
 
 class ProofQueue:
-    """At most ``size`` waiting requests; overflow drops per policy and counts the drop."""
+    """At most ``size`` waiting requests; overflow drops per policy and counts the drop.
+
+    With a ``publisher``, every proved job that names entities is published as consortium signals.
+    """
 
     def __init__(self, pk_path: Path, store: ProofStore, metrics: ZkpMetrics, model_digest: str,
                  workers: int, size: int, overflow: Literal["drop_new", "drop_oldest"],
-                 backend: BackendName = "auto"):
+                 backend: BackendName = "auto", publisher: SignalPublisher | None = None):
         self.store, self.metrics, self.model_digest = store, metrics, model_digest
-        self.overflow = overflow
+        self.overflow, self.publisher = overflow, publisher
         self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=size)
         # spawn, not fork: forking a process whose numba kernels already started OpenMP threads aborts the child
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
@@ -61,10 +72,11 @@ class ProofQueue:
         self._dispatcher = threading.Thread(target=self._dispatch, name="aegis-zkp-dispatch", daemon=True)
         self._dispatcher.start()
 
-    def submit(self, jobs: list[Job]) -> int:
-        """Queue ``jobs`` without blocking; returns how many were queued."""
+    def submit(self, jobs: list[Job] | list[tuple[str, RiskSignal]]) -> int:
+        """Queue ``jobs`` (or ``(uetr, statement)`` pairs) without blocking; returns how many were queued."""
         queued = 0
-        for job in jobs:
+        for item in jobs:
+            job = Job(*item)
             self.metrics.triggers.inc()
             try:
                 self._jobs.put_nowait(job)
@@ -99,15 +111,19 @@ class ProofQueue:
             if job is None:
                 return
             self._slots.acquire()
-            uetr, signal = job
-            future = self._pool.submit(prove_signal, signal)
-            future.add_done_callback(lambda f, u=uetr, s=signal: self._finish(u, s, f))
+            future = self._pool.submit(prove_signal, job.signal)
+            future.add_done_callback(lambda f, j=job: self._finish(j, f))
 
-    def _finish(self, uetr: str, signal: RiskSignal, future) -> None:
+    def _finish(self, job: Job, future) -> None:
+        """Runs on a callback thread: store the proof and publish its consortium signals."""
+        uetr, signal, model = job.uetr, job.signal, job.model or self.model_digest
         try:
             proof, public = future.result()
             opening = {"features": list(signal.features), "salt": str(signal.salt)}
-            self.store.put(uetr, self.model_digest, proof, public, opening)
+            published = []
+            if self.publisher is not None and job.entities:
+                published = self.publisher.publish(uetr, model, proof, public, job.entities)
+            self.store.put(uetr, model, proof, public, opening, published)
             self.metrics.proved.inc()
         except UnsatisfiedWitness as exc:
             self.metrics.failed.inc()

@@ -1,0 +1,1 @@
+"""The ``consortium`` scoring plugin: peers' verified zero-knowledge risk signals."""
