@@ -253,6 +253,24 @@ class PluginHost:
             except Exception:
                 log.exception("metrics plugin %s failed", lp.path)
 
+    def proof_references(self, decisions) -> list[str | None] | None:
+        """The proving plugin's reference per decision (``None``: no proving plugin, or no references)."""
+        for lp in self.family("proving"):
+            try:
+                refs = self.call("aegis_proving_reference", lp, decisions=decisions)
+            except Exception:
+                log.exception("proving plugin %s failed to name proof references; records go without", lp.path)
+                return None
+            if refs is None:
+                return None
+            refs = list(refs)
+            if len(refs) != len(decisions):
+                log.error("proving plugin %s named %d proof references for %d decisions; records go without",
+                          lp.path, len(refs), len(decisions))
+                return None
+            return [None if r is None else str(r) for r in refs]
+        return None
+
     def submit_proofs(self, decisions) -> None:
         for lp in self.family("proving"):
             try:

@@ -66,6 +66,8 @@ class Decisions:
     thresholds: dict[str, float]
     timestamp: str
     provenance: dict = field(default_factory=dict)  # run id, snapshots in force, weights used
+    #: per decision, where its zero-knowledge proof will be found (``aegis_proving_reference``)
+    proof_refs: list[str | None] | None = None
     _lines: list[bytes] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
@@ -107,9 +109,10 @@ class Decisions:
         error_mask = self.error_mask.tolist()
         details = list(self.details.items())
         origins = self.batch.origins
+        refs = self.proof_refs
         out = []
         for i, uetr in enumerate(self.batch.uetr):
-            head = dumps({
+            head = {
                 "uetr": uetr,
                 "decision": DECISION_NAMES[decision[i]],
                 "reason_code": self.reason_code[i],
@@ -118,7 +121,10 @@ class Decisions:
                 "factor_scores": dict(zip(names, scores[i], strict=True)),
                 "explanation": {f: d[i] for f, d in details if d[i]},
                 "origin": origins[i],
-            })
+            }
+            if refs is not None and refs[i] is not None:
+                head["proof_ref"] = refs[i]
+            head = dumps(head)
             out.append(b"".join((head[:-1], b',"errors":', errors if error_mask[i] else b"[]", b",", shared,
                                  b',"transaction":', canonical[i], b"}")))
         return out

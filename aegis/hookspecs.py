@@ -264,6 +264,21 @@ def aegis_proving_submit(context: Context, decisions: Decisions) -> int:
 
 
 @hookspec(firstresult=True)
+def aegis_proving_reference(context: Context, decisions: Decisions) -> Sequence[str | None] | None:
+    """Name, per decision, where its proof will be found, so the audit record can point at it.
+
+    Called before the batch's records are written (the references go into them as
+    ``proof_ref``); :func:`aegis_proving_submit` follows once they are durable. Return one entry
+    per decision: a reference for each decision this plugin will queue a proof for, ``None`` for
+    the others; or ``None`` for no references at all. A reference names a request: if the queue
+    later drops it (counted), :func:`aegis_proving_lookup` answers ``None`` for that UETR.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param decisions: the batch's decisions (not yet audited).
+    """
+
+
+@hookspec(firstresult=True)
 def aegis_proving_verify(context: Context, proof: dict, public_inputs: list) -> bool:
     """Verify one proof against the plugin's verification key.
 

@@ -201,6 +201,7 @@ class Pipeline:
             decisions = decide(item.batch, results, self.config.decision, provenance)
         # Durable before acknowledged: audit first, dead letters next, then the source.
         if decisions is not None:
+            decisions.proof_refs = host.proof_references(decisions)
             self.trail.write(decisions)
         if item.rejects:
             host.dead_letter(item.rejects)

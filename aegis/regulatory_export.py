@@ -69,6 +69,7 @@ def build_export(host, uetr: str, include_zkp: bool = False, include_model_snaps
     doc: dict[str, Any] = {"format": FORMAT}
     doc.update({k: record.get(k) for k in GUIDE_FIELDS})
     doc["zkp_proof_b64"] = None
+    doc["zkp_proof_ref"] = record.get("proof_ref")  # what the sealed record cites, proof or not
     if include_zkp:
         for prover in host.family("proving"):
             stored = host.call("aegis_proving_lookup", prover, uetr=uetr)

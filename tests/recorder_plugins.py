@@ -262,6 +262,12 @@ class Proving(Lifecycle):
         return flagged
 
     @hookimpl
+    def aegis_proving_reference(self, context, decisions):
+        refs = [f"rec:{u}" if d > 0 else None for u, d in zip(decisions.uetr, decisions.decision.tolist())]
+        record("aegis_proving_reference", named=sum(r is not None for r in refs))
+        return refs
+
+    @hookimpl
     def aegis_proving_lookup(self, context, uetr):
         record("aegis_proving_lookup", uetr=uetr)
         return {"proof": {"pi_a": ["1", "2", "1"]}, "public_inputs": ["7"]} if uetr in STORE["proved"] else None

@@ -218,6 +218,19 @@ def test_hook_aegis_proving_submit(recorder):
     assert calls(recorder, "aegis_proving_submit") == [{"flagged": 1}]
 
 
+def test_hook_aegis_proving_reference(recorder):
+    txs = transactions(4)
+    txs[1]["amount"] = "9999.00"
+    run(outline(txs, decision={"weights": {"AMOUNT": 0.6}}))
+    assert calls(recorder, "aegis_proving_reference") == [{"named": 1}]
+    records = [orjson.loads(line) for line in recorder.STORE["records"]]
+    # named before the write, so the durable record cites where its proof will be found
+    assert [r.get("proof_ref") for r in records] == [None, f"rec:{txs[1]['uetr']}", None, None]
+    order = [h for h, _ in recorder.CALLS if h in ("aegis_proving_reference", "aegis_audit_write",
+                                                     "aegis_proving_submit")]
+    assert order == ["aegis_proving_reference", "aegis_audit_write", "aegis_proving_submit"]
+
+
 def test_hook_aegis_proving_lookup(recorder):
     import base64
 
@@ -231,7 +244,8 @@ def test_hook_aegis_proving_lookup(recorder):
         plain = build_export(host, txs[0]["uetr"], include_zkp=True)
     assert orjson.loads(base64.b64decode(doc["zkp_proof_b64"])) == {"proof": {"pi_a": ["1", "2", "1"]},
                                                                    "public_inputs": ["7"]}
-    assert plain["zkp_proof_b64"] is None  # CLEAR: nothing was proved
+    assert doc["zkp_proof_ref"] == f"rec:{txs[2]['uetr']}"  # the sealed record cites it
+    assert plain["zkp_proof_b64"] is None and plain["zkp_proof_ref"] is None  # CLEAR: nothing was proved
     assert calls(recorder, "aegis_proving_lookup") == [{"uetr": txs[2]["uetr"]}, {"uetr": txs[0]["uetr"]}]
 
 

@@ -115,6 +115,11 @@ class ProvingPluginTests(PluginTests):
         assert codes.count(int(Decision.BLOCK)) == 2 and int(Decision.INVESTIGATE) in codes
         proved = {int(Decision.BLOCK)} | ({int(Decision.INVESTIGATE)} if self.proves_investigate else set())
         wanted = [u for u, c in zip(decisions.uetr, codes, strict=True) if c in proved]
+        refs = harness.call("aegis_proving_reference", decisions=decisions)
+        if refs is not None:  # the optional hook: references exactly for the decisions it will prove
+            assert len(refs) == len(codes)
+            assert [r is not None for r in refs] == [c in proved for c in codes], refs
+            assert len({r for r in refs if r is not None}) == len(wanted), "references must be distinct"
         queued = harness.call("aegis_proving_submit", decisions=decisions)
         assert queued == len(wanted)
         rows = self._wait(harness, wanted)

@@ -85,10 +85,25 @@ class Groth16Plugin:
                                     self.config.prover_backend, self.publisher)
         return self.queue
 
+    def _proved(self, decisions: Decisions) -> list[int]:
+        """Indices of the decisions this plugin proves: BLOCK, and INVESTIGATE when configured."""
+        wanted = {int(Decision.BLOCK)} | ({int(Decision.INVESTIGATE)} if self.config.prove_investigate else set())
+        return [i for i, d in enumerate(decisions.decision.tolist()) if d in wanted]
+
+    @hookimpl
+    def aegis_proving_reference(self, decisions: Decisions) -> list[str | None] | None:
+        """``groth16:<database file>:<uetr>`` for each decision that will be proved (what the record cites)."""
+        indices = self._proved(decisions)
+        if not indices:
+            return None
+        refs: list[str | None] = [None] * len(decisions)
+        for i in indices:
+            refs[i] = f"groth16:{self.config.database.name}:{decisions.uetr[i]}"
+        return refs
+
     @hookimpl
     def aegis_proving_submit(self, decisions: Decisions) -> int:
-        wanted = {int(Decision.BLOCK)} | ({int(Decision.INVESTIGATE)} if self.config.prove_investigate else set())
-        indices = [i for i, d in enumerate(decisions.decision.tolist()) if d in wanted]
+        indices = self._proved(decisions)
         if not indices:
             return 0
         if self._model is None or self._model.factors != decisions.factor_names:
