@@ -32,14 +32,23 @@ def _operator_entropy() -> bytes:
     return h.digest()
 
 
+def key_output_options(command):
+    """The options of the commands that write a signed key directory (trusted-setup, ceremony finalize)."""
+    for option in reversed((
+        click.option("--output", "output", type=click.Path(path_type=Path), required=True,
+                     help="directory for proving_key.bin, verification_key.{bin,json,sig}, ceremony_log.txt"),
+        click.option("-c", "--config", "config_path", type=click.Path(path_type=Path, exists=True), default=None,
+                     help="deployment YAML whose secrets plugin signs the verification key (default: embedded)"),
+        click.option("--signing-key", default="zkp", show_default=True, help="secrets-plugin signing key name"),
+        click.option("--operator", default=None, help="operator name for the log (default: the login name)"),
+    )):
+        command = option(command)
+    return command
+
+
 @click.command("trusted-setup")
 @click.option("--interactive", is_flag=True, help="mix typed operator input into the OS entropy")
-@click.option("--output", "output", type=click.Path(path_type=Path), required=True,
-              help="directory for proving_key.bin, verification_key.{bin,json,sig}, ceremony_log.txt")
-@click.option("-c", "--config", "config_path", type=click.Path(path_type=Path, exists=True), default=None,
-              help="deployment YAML whose secrets plugin signs the verification key (default: embedded)")
-@click.option("--signing-key", default="zkp", show_default=True, help="secrets-plugin signing key name")
-@click.option("--operator", default=None, help="operator name for the log (default: the login name)")
+@key_output_options
 def trusted_setup(interactive: bool, output: Path, config_path: Path | None, signing_key: str,
                   operator: str | None) -> None:
     """Generate the Groth16 keys for the consortium risk signal; the secrets never touch the disk."""
@@ -200,12 +209,7 @@ def _verified(path: Path) -> Verified:
 
 @ceremony.command("finalize")
 @click.argument("in_path", metavar="IN", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--output", "output", type=click.Path(path_type=Path), required=True,
-              help="directory for proving_key.bin, verification_key.{bin,json,sig}, ceremony_log.txt")
-@click.option("-c", "--config", "config_path", type=click.Path(path_type=Path, exists=True), default=None,
-              help="deployment YAML whose secrets plugin signs the verification key (default: embedded)")
-@click.option("--signing-key", default="zkp", show_default=True, help="secrets-plugin signing key name")
-@click.option("--operator", default=None, help="operator name for the log (default: the login name)")
+@key_output_options
 def ceremony_finalize(in_path: Path, output: Path, config_path: Path | None, signing_key: str,
                       operator: str | None) -> None:
     """Verify IN, then write the same key directory as trusted-setup."""
