@@ -9,6 +9,10 @@ taking the weighted Dice of the alignment: matched pairs count their similarity 
 weight of both tokens, unmatched tokens on either side count against the score (a listed name's
 extra tokens — a patronymic, a second given name — at ``name_extra_factor`` of their weight). The score is
 therefore independent of token order and falls with every missing or extra informative token.
+
+A candidate is scored only if an upper bound of its score (:func:`_bound`, from which query tokens
+reached it while the postings were walked and the name's total weight) reaches the floor: most
+candidates share one common token with the query and are dropped at that cost.
 """
 
 from __future__ import annotations
@@ -21,15 +25,44 @@ INITIAL_SIMILARITY = 0.9
 
 
 @njit(cache=True, nogil=True)
+def _bound(mask, t0, nq, qt_weight, best_weight, query_weight, name_weight, name_extra_factor):
+    """An upper bound of a candidate's score when only the query tokens in ``mask`` can align.
+
+    Without initials on either side (and with ``name_extra_factor`` ≥ 0), a query token aligns only
+    to a name token among its hits, so the aligned name weight ``m`` is at most the sum of those
+    tokens' heaviest hits (and at most the name's weight), and the score is at most
+    ``2m / (2m + unaligned query weight + name_extra_factor × (name weight - m))``.
+    """
+    aligned = 0.0
+    reachable_query = 0.0
+    for i in range(nq):
+        if (mask >> i) & 1:
+            aligned += best_weight[i]
+            reachable_query += qt_weight[t0 + i]
+    aligned = min(aligned, name_weight)
+    rest = query_weight - reachable_query + name_extra_factor * (name_weight - aligned)
+    if aligned <= 0.0:
+        return 0.0
+    return 2.0 * aligned / (2.0 * aligned + max(rest, 0.0))
+
+
+@njit(cache=True, nogil=True)
 def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_sim, qv_skip_kind,
                   name_ptr, name_tok, name_kind, name_weak, post_ptr, post_name, token_weight, token_first,
-                  token_len, skip_a, skip_b, weak_penalty, name_extra_factor, max_postings, floor, top_k, vhead, seen):
+                  token_len, name_weight, name_initial, skip_a, skip_b, weak_penalty, name_extra_factor, max_postings,
+                  floor, top_k, vhead, seen, hit_mask):
     """Score every query variant's candidate names; return the ``top_k`` best (name id, score) per variant.
 
-    ``vhead`` (int32, one per list token, all -1) and ``seen`` (int32, one per name, any values) are
-    scratch arrays the caller keeps between calls; ``vhead`` is restored to -1 on return.
+    ``name_weight`` is each name's summed token weight and ``name_initial`` whether it holds an
+    initial. ``vhead`` (int32, one per list token, all -1), ``seen`` (int32, one per name) and
+    ``hit_mask`` (int64, one per name: which query tokens reached it) are scratch arrays the caller
+    keeps between calls, any values but ``vhead``'s; ``vhead`` is restored to -1 on return.
     """
     seen[:] = 0
+    longest = 1
+    for q in range(len(qv_ptr) - 1):
+        longest = max(longest, qv_ptr[q + 1] - qv_ptr[q])
+    best_weight = np.zeros(longest, dtype=np.float64)  # per query token: heaviest list token it hits
     n_queries = len(qv_ptr) - 1
     out_name = np.full((n_queries, top_k), -1, dtype=np.int32)
     out_score = np.zeros((n_queries, top_k), dtype=np.float64)
@@ -51,30 +84,38 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
         any_rare = False
         for t in range(t0, t1):
             size = 0
+            heaviest = 0.0
             for h in range(qt_hit_ptr[t], qt_hit_ptr[t + 1]):
                 v = hit_tok[h]
                 hit_query_token[h] = t - t0
                 vnext[h] = vhead[v]
                 vhead[v] = h
                 size += post_ptr[v + 1] - post_ptr[v]
+                heaviest = max(heaviest, token_weight[v])
+            best_weight[t - t0] = heaviest
             if 0 < size <= max_postings:
                 any_rare = True
         n_cand = 0
+        unseen_mask = 0  # query tokens whose postings are not walked: they may reach any candidate
         for t in range(t0, t1):
             h0, h1 = qt_hit_ptr[t], qt_hit_ptr[t + 1]
+            bit = np.int64(1) << np.int64(t - t0)
             size = 0
             for h in range(h0, h1):
                 v = hit_tok[h]
                 size += post_ptr[v + 1] - post_ptr[v]
             if any_rare and size > max_postings:
+                unseen_mask |= bit
                 continue
             for h in range(h0, h1):
                 v = hit_tok[h]
                 for p in range(post_ptr[v], post_ptr[v + 1]):
                     n = post_name[p]
                     if seen[n] == stamp:
+                        hit_mask[n] |= bit
                         continue
                     seen[n] = stamp
+                    hit_mask[n] = bit
                     if qv_skip_kind[q] and (name_kind[n] == skip_a or name_kind[n] == skip_b):
                         continue
                     if n_cand == len(candidates):
@@ -84,10 +125,18 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
                     candidates[n_cand] = n
                     n_cand += 1
         query_weight = 0.0
+        query_initials = False
         for t in range(t0, t1):
             query_weight += qt_weight[t]
+            if qt_len[t] == 1:
+                query_initials = True
+        prune = not query_initials and name_extra_factor >= 0.0
         for c in range(n_cand):
             n = candidates[c]
+            if prune and not name_initial[n] and _bound(
+                    hit_mask[n] | unseen_mask, t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
+                    name_extra_factor) < floor - 1e-9:
+                continue  # cannot reach the floor, whatever the alignment
             s0, s1 = name_ptr[n], name_ptr[n + 1]
             nt = s1 - s0
             n_pairs = 0
@@ -100,6 +149,8 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
                     pair_n[n_pairs] = j
                     n_pairs += 1
                     h = vnext[h]
+                if not query_initials and token_len[v] > 1:
+                    continue  # no initial on either side
                 for i in range(nq):  # initials, either side
                     if n_pairs >= 256:
                         break

@@ -1,16 +1,21 @@
 """Screening names against the index: queries in, best list match per query out.
 
 A query's tokens are looked up through :class:`TokenMatcher`; variants of the query handle joined
-and split tokens (``abdul rahman`` / ``abdulrahman``, ``jin ping`` / ``jinping``). All variants of
-all queries of a batch are scored in one call of the numba kernel; the best names per query are
-then grouped by list entry, moved by date-of-birth and country evidence, filtered by the analysts'
-dispositions, and the best remaining entry is the query's match.
+and split tokens (``abdul rahman`` / ``abdulrahman``, ``jin ping`` / ``jinping``). Work is done per
+batch and per distinct token: the batch's tokens (then the joined tokens and split parts the
+variants ask about) are looked up together, and all variants of all queries are scored in one call
+of the numba kernel. The best names per query are then grouped by list entry in numpy (entries that
+cannot reach the floor even with the query's best evidence are dropped there), moved by
+date-of-birth and country evidence, filtered by the analysts' dispositions, and the best remaining
+entry is the query's match.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,7 +25,7 @@ from aegis_scoring_sanctions.evidence import EvidenceWeights, adjust, parse_quer
 from aegis_scoring_sanctions.index import KIND_CODES, MAX_TOKENS, NameIndex
 from aegis_scoring_sanctions.kernels import score_queries
 from aegis_scoring_sanctions.normalize import NormalizedName, normalize
-from aegis_scoring_sanctions.token_match import TokenMatcher
+from aegis_scoring_sanctions.token_match import TokenKey, TokenMatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,14 @@ class MatchSettings:
     evidence: EvidenceWeights = field(default_factory=EvidenceWeights)
 
 
+class _QueryTokens(NamedTuple):
+    """Per token of each query variant: evidence weight, first letter's code, length."""
+
+    weight: np.ndarray
+    first: np.ndarray
+    length: np.ndarray
+
+
 class Screener:
     """Screens queries against one :class:`NameIndex` (one per list version)."""
 
@@ -95,12 +108,17 @@ class Screener:
                  dispositions: Dispositions | None = None, cache_size: int = 200_000):
         self.index = index
         self.cache_size = cache_size
-        self._cache: dict[tuple, tuple[str, tuple[Match, ...]]] = {}
+        self._cache: dict[tuple, tuple[NormalizedName, tuple[Match, ...]]] = {}
         self.settings = settings or MatchSettings()
         self.dispositions = dispositions or Dispositions.empty()
         self.tokens = TokenMatcher(index, self.settings.token_similarity, self.settings.phonetic_similarity)
         self._vhead = np.full(len(index.tokens) + 1, -1, dtype=np.int32)
         self._seen = np.zeros(index.n_names + 1, dtype=np.int32)
+        self._hit_mask = np.zeros(index.n_names + 1, dtype=np.int64)
+        owners = np.repeat(np.arange(index.n_names), np.diff(index.name_ptr))
+        self._name_weight = np.bincount(owners, weights=index.token_weight[index.name_tok], minlength=index.n_names)
+        self._name_initial = np.bincount(owners, weights=index.token_len[index.name_tok] == 1,
+                                         minlength=index.n_names) > 0
         self._skip = (KIND_CODES["vessel"], KIND_CODES["aircraft"])
 
     def with_dispositions(self, dispositions: Dispositions) -> Screener:
@@ -111,6 +129,25 @@ class Screener:
         return other
 
     # -- query variants -------------------------------------------------------
+
+    def _prefetch_variant_tokens(self, names: list[NormalizedName]) -> None:
+        """Look up together the joined tokens and split parts :meth:`_variants` will ask about."""
+        vocab = self.index.vocab
+        matcher = self.tokens
+        joins: dict[TokenKey, None] = {}
+        parts: dict[TokenKey, None] = {}
+        for name in names:
+            tokens = name.tokens[:MAX_TOKENS]
+            abjad = name.abjad
+            for left, right in pairwise(tokens):
+                joined = left + right
+                if len(joined) >= 6 and not (left in vocab and right in vocab) and joined not in vocab:
+                    joins[joined, abjad] = None
+            for tok in tokens:
+                if len(tok) >= 6 and tok not in vocab and matcher.best(tok, abjad) < 0.9:
+                    parts.update(dict.fromkeys((part, abjad) for part in matcher.split_parts(tok)))
+        near = matcher.near_many(joined for joined, _ in joins)
+        matcher.prepare([*(key for key, close in zip(joins, near, strict=True) if close), *parts])
 
     def _variants(self, name: NormalizedName) -> list[tuple[str, ...]]:
         """The query's tokens, plus variants with adjacent tokens joined or a token split in two.
@@ -126,23 +163,13 @@ class Screener:
         vocab = self.index.vocab
         matcher = self.tokens
         abjad = name.abjad
-        known = [t in vocab for t in tokens]
-        for i in range(len(tokens) - 1):
-            joined = tokens[i] + tokens[i + 1]
-            if joined in vocab or (not (known[i] and known[i + 1]) and len(joined) >= 6
+        for i, (left, right) in enumerate(pairwise(tokens)):
+            joined = left + right
+            if joined in vocab or (len(joined) >= 6 and not (left in vocab and right in vocab)
                                    and matcher.near(joined) and matcher.best(joined, abjad) >= 0.8):
                 variants.append((*tokens[:i], joined, *tokens[i + 2:]))
         for i, tok in enumerate(tokens):
-            if len(tok) < 4:
-                continue
-            parts = None
-            for k in range(2, len(tok) - 1):
-                if tok[:k] in vocab and tok[k:] in vocab:
-                    parts = (tok[:k], tok[k:])
-                    break
-            if parts is None and not known[i] and len(tok) >= 6 and matcher.best(tok, abjad) < 0.9:
-                parts = matcher.split(tok, abjad)
-            if parts is not None:
+            if len(tok) >= 4 and (parts := matcher.parts_of(tok, abjad)) is not None:
                 variants.append((*tokens[:i], *parts, *tokens[i + 1:]))
         return variants
 
@@ -168,14 +195,15 @@ class Screener:
                 cache[key] = found
         out = []
         for key, query in zip(keys, queries, strict=True):
-            name_key, matches = cache[key]
-            out.append(self._disposed(query, name_key, matches))
+            name, matches = cache[key]
+            out.append(self._disposed(query, name, matches))
         return out
 
-    def _disposed(self, query: Query, name_key: str, matches: tuple[Match, ...]) -> ScreenResult:
+    def _disposed(self, query: Query, name: NormalizedName, matches: tuple[Match, ...]) -> ScreenResult:
         if not matches or not self.dispositions.records:
             return ScreenResult(query, matches)
         kept, suppressed = [], []
+        name_key = name.key
         for m in matches:
             decision = self.dispositions.find(name_key, query.account, m.entry)
             if decision is None:
@@ -185,69 +213,108 @@ class Screener:
                                   f"score {m.score:.3f} cleared by {decision.describe()}")
         return ScreenResult(query, tuple(kept), tuple(suppressed))
 
-    def _screen_unique(self, queries: list[Query]) -> list[tuple[str, tuple[Match, ...]]]:
-        index = self.index
-        hits_of = self.tokens.hits
-        weight_of = index.weight
+    def _screen_unique(self, queries: list[Query]) -> list[tuple[NormalizedName, tuple[Match, ...]]]:
+        """Each query's normalised name and matches (before dispositions), the batch's work shared."""
+        names = [normalize(query.name) if query.name else NormalizedName(()) for query in queries]
+        slot_of: dict[TokenKey, int] = {}  # distinct (token, abjad) of the batch → slot
+        for name in names:
+            for tok in name.tokens[:MAX_TOKENS]:
+                slot_of.setdefault((tok, name.abjad), len(slot_of))
+        # Every distinct token of the batch is looked up once, all together (variants add a few more).
+        self.tokens.prepare(slot_of)
+        self._prefetch_variant_tokens(names)
+        occ_slot: list[int] = []  # per token of each variant
         qv_ptr = [0]
         qv_owner: list[int] = []
-        qv_skip: list[bool] = []
-        qt_weight: list[float] = []
-        qt_first: list[int] = []
-        qt_len: list[int] = []
-        qt_hit_ptr = [0]
-        hit_tok: list[int] = []
-        hit_sim: list[float] = []
-        names: list[NormalizedName] = []
-        for qi, query in enumerate(queries):
-            name = normalize(query.name) if query.name else NormalizedName(())
-            names.append(name)
+        for qi, name in enumerate(names):
+            abjad = name.abjad
             for variant in self._variants(name):
-                for tok in variant:
-                    tids, sims = hits_of(tok, name.abjad)
-                    hit_tok.extend(tids)
-                    hit_sim.extend(sims)
-                    qt_hit_ptr.append(len(hit_tok))
-                    qt_weight.append(weight_of(tok))
-                    qt_first.append(ord(tok[0]))
-                    qt_len.append(len(tok))
-                qv_ptr.append(len(qt_weight))
+                occ_slot.extend([slot_of.setdefault((tok, abjad), len(slot_of)) for tok in variant])
+                qv_ptr.append(len(occ_slot))
                 qv_owner.append(qi)
-                qv_skip.append(query.person)
+        qt, hit_ptr, hit_tok, hit_sim = self._token_arrays(list(slot_of), np.asarray(occ_slot, dtype=np.int64))
+        owner = np.asarray(qv_owner, dtype=np.int64)
+        person = np.fromiter((q.person for q in queries), dtype=np.bool_, count=len(queries))
+        index = self.index
         s = self.settings
         out_name, out_score = score_queries(
-            np.asarray(qv_ptr, dtype=np.int64), np.asarray(qt_weight, dtype=np.float64),
-            np.asarray(qt_first, dtype=np.int32), np.asarray(qt_len, dtype=np.int32),
-            np.asarray(qt_hit_ptr, dtype=np.int64), np.asarray(hit_tok, dtype=np.int32),
-            np.asarray(hit_sim, dtype=np.float64), np.asarray(qv_skip, dtype=np.bool_),
-            index.name_ptr, index.name_tok, index.name_kind, index.name_weak, index.post_ptr, index.post_name,
-            index.token_weight, index.token_first, index.token_len, self._skip[0], self._skip[1],
+            np.asarray(qv_ptr, dtype=np.int64), qt.weight, qt.first, qt.length, hit_ptr, hit_tok, hit_sim,
+            person[owner], index.name_ptr, index.name_tok, index.name_kind, index.name_weak, index.post_ptr,
+            index.post_name, index.token_weight, index.token_first, index.token_len, self._name_weight,
+            self._name_initial, self._skip[0], self._skip[1],
             s.weak_alias_penalty, s.name_extra_factor, s.max_postings, s.floor - s.evidence.dob_exact_bonus
-            - s.evidence.country_match_bonus, s.top_k, self._vhead, self._seen)
-        best_names: list[dict[int, tuple[float, int]]] = [{} for _ in queries]
-        for v, owner in enumerate(qv_owner):
-            per_entry = best_names[owner]
-            for k in range(out_name.shape[1]):
-                n = int(out_name[v, k])
-                if n < 0:
-                    continue
-                score = float(out_score[v, k])
-                e = int(index.name_entry[n])
-                if e not in per_entry or per_entry[e][0] < score:
-                    per_entry[e] = (score, n)
-        return [self._result(query, names[i], best_names[i]) for i, query in enumerate(queries)]
+            - s.evidence.country_match_bonus, s.top_k, self._vhead, self._seen, self._hit_mask)
+        per_query = self._best_per_entry(queries, owner, out_name, out_score)
+        return [self._result(query, names[i], per_query.get(i, ())) for i, query in enumerate(queries)]
+
+    def _token_arrays(self, slots: list[TokenKey], occ_slot: np.ndarray
+                      ) -> tuple[_QueryTokens, np.ndarray, np.ndarray, np.ndarray]:
+        """Per token occurrence: weight, first letter, length and (CSR) similar list tokens."""
+        index = self.index
+        tokens = [tok for tok, _ in slots]
+        vocab_get = index.vocab.get
+        tid = np.fromiter((vocab_get(tok, -1) for tok in tokens), dtype=np.int64, count=len(tokens))
+        weight = np.where(tid >= 0, index.token_weight[tid], index.unknown_weight) if len(tid) else np.zeros(0)
+        first = np.fromiter((ord(tok[0]) for tok in tokens), dtype=np.int32, count=len(tokens))
+        length = np.fromiter(map(len, tokens), dtype=np.int32, count=len(tokens))
+        slot_ptr, slot_tok, slot_sim = self.tokens.hits_csr(slots)
+        sizes = np.diff(slot_ptr)
+        occ_sizes = sizes[occ_slot]
+        hit_ptr = np.zeros(len(occ_slot) + 1, dtype=np.int64)
+        np.cumsum(occ_sizes, out=hit_ptr[1:])
+        gather = np.repeat(slot_ptr[occ_slot] - hit_ptr[:-1], occ_sizes) + np.arange(hit_ptr[-1], dtype=np.int64)
+        qt = _QueryTokens(weight[occ_slot].astype(np.float64), first[occ_slot], length[occ_slot])
+        return qt, hit_ptr, slot_tok[gather], slot_sim[gather]
+
+    def _best_per_entry(self, queries: list[Query], owner: np.ndarray, out_name: np.ndarray,
+                        out_score: np.ndarray) -> dict[int, list[tuple[int, float, int]]]:
+        """Query index → (entry, best name score, name id) of each entry that may still reach the floor.
+
+        Of an entry's names the best scoring one counts (the first found on ties). An entry whose
+        name score stays below the floor even with the largest evidence bonus the query could earn
+        is left out here, before any match is built.
+        """
+        rows, cols = np.nonzero(out_name >= 0)  # variant by variant, best-k slots in order
+        if not len(rows):
+            return {}
+        name_id = out_name[rows, cols]
+        score = out_score[rows, cols]
+        query_of = owner[rows]
+        entry = self.index.name_entry[name_id]
+        order = np.lexsort((np.arange(len(rows)), -score, entry, query_of))
+        q_sorted, e_sorted = query_of[order], entry[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (q_sorted[1:] != q_sorted[:-1]) | (e_sorted[1:] != e_sorted[:-1])
+        keep = order[first]
+        reachable = score[keep] + self._bonus_bound(queries)[query_of[keep]] >= self.settings.floor - 1e-9
+        keep = keep[reachable]
+        per_query: dict[int, list[tuple[int, float, int]]] = {}
+        for q, e, sc, n in zip(query_of[keep].tolist(), entry[keep].tolist(), score[keep].tolist(),
+                               name_id[keep].tolist(), strict=True):
+            per_query.setdefault(q, []).append((e, sc, n))
+        return per_query
+
+    def _bonus_bound(self, queries: list[Query]) -> np.ndarray:
+        """Per query, the most its date of birth, country and kind can raise a name score."""
+        ev = self.settings.evidence
+        dob_gain = max(0.0, ev.dob_exact_bonus, ev.dob_year_bonus, -ev.dob_mismatch_penalty)
+        country_gain = max(0.0, ev.country_match_bonus, -ev.country_mismatch_penalty)
+        kind_gain = max(0.0, -self.settings.person_entity_penalty)
+        return np.fromiter(((dob_gain if q.date_of_birth and parse_query_dob(q.date_of_birth) else 0.0)
+                            + (country_gain if q.country else 0.0) + (kind_gain if q.person else 0.0)
+                            for q in queries), dtype=np.float64, count=len(queries))
 
     def _result(self, query: Query, name: NormalizedName,
-                per_entry: dict[int, tuple[float, int]]) -> tuple[str, tuple[Match, ...]]:
+                candidates: Sequence[tuple[int, float, int]]) -> tuple[NormalizedName, tuple[Match, ...]]:
         """The query's matches, best first, after evidence (dispositions come later)."""
-        if not per_entry:
-            return name.key, ()
+        if not candidates:
+            return name, ()
         index = self.index
         dob = parse_query_dob(query.date_of_birth)
         country = query.country.upper() if query.country else None
         settings = self.settings
         matches = []
-        for e, (name_score, n) in per_entry.items():
+        for e, name_score, n in candidates:
             entry = index.entries[e]
             score, notes = adjust(name_score, entry, dob, country, settings.evidence)
             if query.person and entry.kind == ENTITY:
@@ -256,4 +323,4 @@ class Screener:
             if score >= settings.floor:
                 matches.append(Match(entry, index.name_text(n), round(name_score, 4), round(score, 4), notes))
         matches.sort(key=lambda m: (-m.score, m.entry.list_name, m.entry.entry_id))
-        return name.key, tuple(matches[:settings.top_k])
+        return name, tuple(matches[:settings.top_k])

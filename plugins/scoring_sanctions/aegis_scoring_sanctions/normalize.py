@@ -42,15 +42,10 @@ _ARABIC_MAP = str.maketrans({"ة": "a", "ى": "a", "ء": "", "ٱ": "a", "أ": "a
 _ABJAD_PARTICLES = {"bn": "bin", "bnt": "bint", "abw": "abu", "bw": "abu", "abn": "ibn"}
 
 
-def _is_abjad(ch: str) -> bool:
-    o = ord(ch)
-    return 0x0590 <= o <= 0x06FF or 0x0750 <= o <= 0x077F or 0xFB1D <= o <= 0xFDFF or 0xFE70 <= o <= 0xFEFF
-
-
-def _is_syllabic(ch: str) -> bool:
-    """Han ideographs and Hangul syllables: one syllable each."""
-    o = ord(ch)
-    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF
+#: Letters of scripts written without short vowels: Hebrew, Arabic (and Persian), their presentation forms.
+_ABJAD = re.compile("[\u0590-\u06FF\u0750-\u077F\uFB1D-\uFDFF\uFE70-\uFEFF]")
+#: Han ideographs and Hangul syllables: one syllable each.
+_SYLLABIC = re.compile("[\u4E00-\u9FFF\u3400-\u4DBF\uAC00-\uD7AF\uF900-\uFAFF]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +61,31 @@ class NormalizedName:
         return " ".join(sorted(self.tokens))
 
 
+class _Transliteration(dict):
+    """Code point → ``anyascii`` of that one character, filled as characters are met.
+
+    ``anyascii`` transliterates character by character, so ``text.translate`` with this table gives
+    what ``anyascii(text)`` gives, with the loop in C.
+    """
+
+    def __missing__(self, code_point: int) -> str:
+        value = self[code_point] = anyascii(chr(code_point))
+        return value
+
+
+_TRANSLITERATION = _Transliteration()
+
+
 def to_ascii(text: str) -> tuple[str, bool]:
     """NFKC, script-aware transliteration to lower-case ASCII; also says whether the text was abjad."""
     abjad = False
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-        if any(_is_abjad(ch) for ch in text):
+        if _ABJAD.search(text):
             abjad = True
             text = text.translate(_ARABIC_MAP)
-        if any(_is_syllabic(ch) for ch in text):
-            text = "".join(f" {ch} " if _is_syllabic(ch) else ch for ch in text)
-        text = anyascii(text)
+        text = _SYLLABIC.sub(r" \g<0> ", text)
+        text = text.translate(_TRANSLITERATION)
     return text.lower(), abjad
 
 

@@ -1,12 +1,16 @@
-"""Query token → similar list tokens, through the index's blocking keys, scored with rapidfuzz.
+"""Query token → similar list tokens, through the index's blocking keys.
 
 A token's candidates are the list tokens sharing a one-deletion key with it (one typo, insertion,
-deletion or transposition), its Metaphone, transliteration-variant or spelling key, or — for tokens from
-Arabic-script names — its consonant skeleton. Each candidate gets the rapidfuzz
-optimal-string-alignment similarity; agreeing phonetic keys raise it (by at most
-``phonetic_lift``, to at most ``phonetic_similarity``); an agreeing spelling key, or skeleton of an
-Arabic-script token, sets it to ``phonetic_similarity``. Results are cached per token (bounded), since names
-reuse tokens heavily.
+deletion or transposition), its Metaphone, transliteration-variant or spelling key, or — for tokens
+from Arabic-script names — its consonant skeleton. Each candidate gets the optimal-string-alignment
+similarity (rapidfuzz's ``OSA.normalized_similarity``, as ``process.cdist`` returns it); agreeing
+phonetic keys raise it (by at most ``phonetic_lift``, to at most ``phonetic_similarity``); an
+agreeing spelling key, or skeleton of an Arabic-script token, sets it to ``phonetic_similarity``.
+
+The Metaphone look-up happens here; every other key look-up and the scoring, for all new tokens of
+a batch at once, in the numba kernel of :mod:`~aegis_scoring_sanctions.token_kernel` (on the
+index's maps in :class:`~aegis_scoring_sanctions.key_table.KeyTable` form). Results are cached per
+token (bounded), in flat arrays, since names reuse tokens heavily even when whole names are new.
 
 A long token no list holds may be two joined tokens (``raqibtakhari``): :meth:`TokenMatcher.split`
 finds the best split into a list token and a part close to one.
@@ -14,15 +18,20 @@ finds the best split into a list token and a part close to one.
 
 from __future__ import annotations
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from collections.abc import Iterable
+from itertools import chain
 
-from aegis_scoring_sanctions.index import MIN_DELETE_LEN, MIN_KEY_LEN, MIN_SKELETON_LEN, NameIndex, deletions
-from aegis_scoring_sanctions.phonetic import skeleton, sound_key, spelling_key, variant_key
+import numpy as np
+
+from aegis_scoring_sanctions.index import MIN_DELETE_LEN, MIN_KEY_LEN, MIN_SKELETON_LEN, NameIndex
+from aegis_scoring_sanctions.key_table import KeyTable
+from aegis_scoring_sanctions.phonetic import sound_key
+from aegis_scoring_sanctions.token_kernel import near_tokens, score_tokens
 
 #: A query token's similar list tokens: (token ids, similarities), best first.
 TokenHits = tuple[tuple[int, ...], tuple[float, ...]]
-NO_HITS: TokenHits = ((), ())
+#: A query token as the matcher sees it: the token and whether its name was written in an abjad.
+TokenKey = tuple[str, bool]
 
 #: Tokens shorter than this never get a phonetic lift (``din``/``diane`` share a Metaphone key).
 MIN_PHONETIC_LEN = 3
@@ -32,6 +41,12 @@ MAX_HITS = 24
 SHORT_SKELETON_SIMILARITY = 0.8
 #: A split part must match a list token at least this well.
 SPLIT_SIMILARITY = 0.8
+#: A cached key's hits are stored as ``start << _COUNT_BITS | count``.
+_COUNT_BITS = 5
+_COUNT_MASK = (1 << _COUNT_BITS) - 1
+assert MAX_HITS <= _COUNT_MASK
+#: The kernel's minimum lengths: token for deletion keys, token for phonetic keys, key, skeleton.
+_LIMITS = (MIN_DELETE_LEN, MIN_PHONETIC_LEN, MIN_KEY_LEN, MIN_SKELETON_LEN)
 
 
 class TokenMatcher:
@@ -44,28 +59,120 @@ class TokenMatcher:
         self.phonetic_similarity = phonetic_similarity
         self.phonetic_lift = phonetic_lift
         self.cache_size = cache_size
-        self._cache: dict[tuple[str, bool], TokenHits] = {}
+        self._cache: dict[TokenKey, int] = {}  # → where its hits are in the store (see _codes)
+        self._tok = np.empty(4096, dtype=np.int32)  # the store: hits of the cached keys, key after key
+        self._sim = np.empty(4096, dtype=np.float64)
+        self._used = 0
+        self._near: dict[str, bool] = {}
         self._splits: dict[str, tuple[str, str] | None] = {}
+        self._parts: dict[TokenKey, tuple[str, str] | None] = {}
+        self._tok_chars, self._tok_ptr = _encode(index.tokens)
+        self._max_len = int(index.token_len.max()) if len(index.token_len) else 0
+        self._flags = np.zeros(max(len(index.tokens), 1), dtype=np.uint8)
+        self._tables = tuple(KeyTable.build(m) for m in (index.deletes, index.variants, index.spellings,
+                                                         index.skeletons))
 
     def hits(self, token: str, abjad: bool = False) -> TokenHits:
         """Similar list tokens of ``token``, best first (cached)."""
-        key = (token, abjad)
-        found = self._cache.get(key)
-        if found is None:
-            if len(self._cache) >= self.cache_size:
-                self._cache.clear()
-            found = self._cache[key] = self._compute(token, abjad)
-        return found
+        _, ids, sims = self.hits_csr([(token, abjad)])
+        return tuple(ids.tolist()), tuple(sims.tolist())
 
     def best(self, token: str, abjad: bool = False) -> float:
         """Similarity of the closest list token (0 when none is close)."""
-        sims = self.hits(token, abjad)[1]
-        return sims[0] if sims else 0.0
+        code = self._cache.get((token, abjad))
+        if code is None:
+            code = self._codes([(token, abjad)])[0]
+        return float(self._sim[code >> _COUNT_BITS]) if code & _COUNT_MASK else 0.0
+
+    def prepare(self, keys: Iterable[TokenKey]) -> None:
+        """Compute (together, in one kernel call) and cache the hits of those ``keys`` not cached yet."""
+        self._codes(keys)
+
+    def hits_csr(self, keys: Iterable[TokenKey]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`hits` of each key as arrays: key ``i``'s are ``ids[ptr[i]:ptr[i+1]]``, ``sims[...]``."""
+        codes = np.asarray(self._codes(keys), dtype=np.int64)
+        counts = codes & _COUNT_MASK
+        ptr = np.zeros(len(codes) + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        gather = np.repeat((codes >> _COUNT_BITS) - ptr[:-1], counts) + np.arange(ptr[-1], dtype=np.int64)
+        return ptr, self._tok[gather], self._sim[gather]
+
+    def _codes(self, keys: Iterable[TokenKey]) -> list[int]:
+        """Each key's hits as ``start << _COUNT_BITS | count`` in the store, computing the missing ones.
+
+        The store is emptied when it would pass ``cache_size`` keys; then all of this call's keys
+        are computed afresh, so the codes returned together are valid together.
+        """
+        keys = list(keys)
+        cache = self._cache
+        missing = dict.fromkeys(key for key in keys if key not in cache)
+        if missing:
+            if len(cache) + len(missing) > self.cache_size:
+                cache.clear()
+                self._used = 0
+                missing = dict.fromkeys(keys)
+            hit_ptr, hit_tok, hit_sim = self._compute(list(missing))
+            start = self._store(hit_tok, hit_sim)
+            codes = (start + hit_ptr[:-1]) << _COUNT_BITS | np.diff(hit_ptr)
+            cache.update(zip(missing, codes.tolist(), strict=True))
+        return [cache[key] for key in keys]
+
+    def _store(self, ids: np.ndarray, sims: np.ndarray) -> int:
+        """Append hits to the store (growing it); where they start."""
+        start = self._used
+        end = start + len(ids)
+        if end > len(self._tok):
+            size = max(2 * len(self._tok), end)
+            self._tok = np.concatenate([self._tok[:start], np.empty(size - start, dtype=np.int32)])
+            self._sim = np.concatenate([self._sim[:start], np.empty(size - start, dtype=np.float64)])
+        self._tok[start:end] = ids
+        self._sim[start:end] = sims
+        self._used = end
+        return start
 
     def near(self, token: str) -> bool:
-        """Whether some list token is at most one edit from ``token`` (deletion keys only: cheap)."""
-        deletes = self.index.deletes
-        return token in deletes or any(d in deletes for d in deletions(token))
+        """Whether some list token is at most one edit from ``token`` (deletion keys only: cheap; cached)."""
+        found = self._near.get(token)
+        if found is None:
+            found = self.near_many([token])[0]
+        return found
+
+    def near_many(self, tokens: Iterable[str]) -> list[bool]:
+        """:meth:`near` of each token; the ones not cached are looked up together, in one kernel call."""
+        tokens = list(tokens)
+        cache = self._near
+        found = [cache.get(token) for token in tokens]
+        missing = list(dict.fromkeys(t for t, hit in zip(tokens, found, strict=True) if hit is None))
+        if not missing:
+            return found  # type: ignore[return-value]
+        computed = dict(zip(missing, near_tokens(*_encode(missing), self._tables[0]).tolist(), strict=True))
+        if len(cache) + len(computed) > self.cache_size:
+            cache.clear()
+        if len(computed) <= self.cache_size:
+            cache.update(computed)
+        return [hit if hit is not None else computed[t] for t, hit in zip(tokens, found, strict=True)]
+
+    def parts_of(self, token: str, abjad: bool = False) -> tuple[str, str] | None:
+        """The two tokens ``token`` may be written for (cached): two list tokens, or :meth:`split`'s pair.
+
+        :meth:`split` is tried for a token of six letters or more that no list holds and none
+        holds closely (best similarity under 0.9).
+        """
+        key = (token, abjad)
+        if key in self._parts:
+            return self._parts[key]
+        if len(self._parts) >= self.cache_size:
+            self._parts.clear()
+        vocab = self.index.vocab
+        found = None
+        for k in range(2, len(token) - 1):
+            if token[:k] in vocab and token[k:] in vocab:
+                found = (token[:k], token[k:])
+                break
+        if found is None and token not in vocab and len(token) >= 6 and self.best(token, abjad) < 0.9:
+            found = self.split(token, abjad)
+        self._parts[key] = found
+        return found
 
     def split(self, token: str, abjad: bool = False) -> tuple[str, str] | None:
         """The best split of ``token`` into a list token and a part close to one (cached).
@@ -96,57 +203,51 @@ class TokenMatcher:
         self._splits[token] = found
         return found
 
-    def _compute(self, token: str, abjad: bool) -> TokenHits:
+    def split_parts(self, token: str) -> list[str]:
+        """The parts :meth:`split` would look up for ``token`` (none when its split is known already)."""
+        if token in self._splits:
+            return []
+        vocab = self.index.vocab
+        parts = []
+        for k in range(2, len(token) - 1):
+            left, right = token[:k], token[k:]
+            if left in vocab:
+                if len(right) >= MIN_DELETE_LEN:
+                    parts.append(right)
+            elif right in vocab and len(left) >= MIN_DELETE_LEN:
+                parts.append(left)
+        return parts
+
+    def _compute(self, keys: list[TokenKey]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Find and score the candidates of every token in one kernel call (Metaphone keys looked up here)."""
         index = self.index
-        exact = index.vocab.get(token)
-        edits: set[int] = set()  # one edit away (or more, through a shared deletion)
-        if len(token) >= MIN_DELETE_LEN:
-            get = index.deletes.get
-            for key in (token, *deletions(token)):
-                found = get(key)
-                if found:
-                    edits.update(found)
-        lifted: set[int] = set()  # same Metaphone or transliteration-variant key
-        same: set[int] = set()  # same spelling key or (Arabic script) skeleton
-        if len(token) >= MIN_PHONETIC_LEN:
-            if len(key := sound_key(token)) >= MIN_KEY_LEN:
-                lifted.update(index.sounds.get(key, ()))
-            if len(key := variant_key(token)) >= MIN_KEY_LEN:
-                lifted.update(index.variants.get(key, ()))
-        if key := spelling_key(token):
-            same.update(index.spellings.get(key, ()))
-        short: set[int] = set()  # same two-consonant skeleton: weaker evidence
-        if abjad:
-            for key in (skeleton(token), skeleton(token[1:]) if token[:1] == "l" else ""):
-                if len(key) >= MIN_KEY_LEN:
-                    same.update(index.skeletons.get(key, ()))
-                elif len(key) >= MIN_SKELETON_LEN:
-                    short.update(index.skeletons.get(key, ()))
-        candidates = edits | lifted | same | short
-        if exact is not None:
-            candidates.add(exact)
-        if not candidates:
-            return NO_HITS
-        ids = list(candidates)
-        tokens = index.tokens
-        sims = process.cdist([token], [tokens[t] for t in ids], scorer=OSA.normalized_similarity)[0]
-        floor = self.min_similarity
-        ceiling = self.phonetic_similarity
-        lift = self.phonetic_lift
-        out = []
-        for tid, raw in zip(ids, sims.tolist(), strict=True):
-            sim = raw
-            if sim < ceiling and tid != exact:
-                if tid in same:
-                    sim = ceiling
-                elif tid in short:
-                    sim = max(sim, SHORT_SKELETON_SIMILARITY)
-                elif tid in lifted and index.token_len[tid] >= MIN_PHONETIC_LEN:
-                    sim = min(ceiling, sim + lift)
-            if sim >= floor:
-                out.append((sim, raw, tid))
-        if not out:
-            return NO_HITS
-        out.sort(reverse=True)  # by similarity, ties by the plain edit similarity
-        del out[MAX_HITS:]
-        return tuple(t for _, _, t in out), tuple(s for s, _, _ in out)
+        vocab_get = index.vocab.get
+        sounds_get = index.sounds.get
+        exact_ids: list[int] = []
+        sounds: list[tuple[int, ...]] = []
+        for token, _ in keys:
+            exact = vocab_get(token)
+            exact_ids.append(-1 if exact is None else exact)
+            found = None
+            if len(token) >= MIN_PHONETIC_LEN and len(key := sound_key(token)) >= MIN_KEY_LEN:
+                found = sounds_get(key)
+            sounds.append(found or ())
+        sizes = np.fromiter(map(len, sounds), dtype=np.int64, count=len(sounds))
+        sound_ptr = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=sound_ptr[1:])
+        sound_tok = np.fromiter(chain.from_iterable(sounds), dtype=np.int32, count=int(sound_ptr[-1]))
+        q_chars, q_ptr = _encode([token for token, _ in keys])
+        q_abjad = np.fromiter((abjad for _, abjad in keys), dtype=np.bool_, count=len(keys))
+        hit_ptr, hit_tok, hit_sim = score_tokens(
+            q_chars, q_ptr, q_abjad, np.asarray(exact_ids, dtype=np.int32), sound_ptr, sound_tok, *self._tables,
+            self._tok_chars, self._tok_ptr, index.token_len, self._max_len, _LIMITS, self.min_similarity,
+            self.phonetic_similarity, self.phonetic_lift, SHORT_SKELETON_SIMILARITY, MAX_HITS, self._flags)
+        return hit_ptr, hit_tok, hit_sim
+
+
+def _encode(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """ASCII tokens as one byte array and offsets (CSR)."""
+    encoded = [token.encode("ascii") for token in tokens]
+    ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=ptr[1:])
+    return np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), ptr

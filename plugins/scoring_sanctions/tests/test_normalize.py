@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
-from aegis_scoring_sanctions.normalize import normalize
+from aegis_scoring_sanctions.normalize import _TRANSLITERATION, normalize
 from aegis_scoring_sanctions.phonetic import skeleton, sound_key, spelling_key, variant_key
+from anyascii import anyascii
 
 
 @pytest.mark.parametrize(("text", "tokens"), [
@@ -44,3 +47,13 @@ def test_phonetic_keys_join_spelling_variants():
     assert skeleton("mhmd") == skeleton("muhammad")
     assert skeleton("hsyn") == skeleton("hussein")
     assert sound_key("al") == "" and variant_key("abc") == ""  # too short to say anything
+
+
+def test_transliteration_is_anyascii_character_by_character(lists):
+    """``to_ascii`` transliterates with a per-character table: it must give what ``anyascii`` gives."""
+    rng = random.Random(5)
+    texts = [n.text for lst in lists for e in lst.entries for n in e.names if not n.text.isascii()]
+    texts += ["".join(chr(rng.randint(0x80, 0x2FFFF)) for _ in range(12)) for _ in range(3000)]
+    assert len(texts) > 3000
+    for text in texts:
+        assert text.translate(_TRANSLITERATION) == anyascii(text), text

@@ -1,0 +1,199 @@
+"""The numba kernels that find a query token's similar list tokens through the blocking keys.
+
+For a whole batch of query tokens at once, :func:`score_tokens` looks up each token's one-deletion
+keys, transliteration-variant and spelling keys and (Arabic script) consonant skeletons in the
+index's key tables (:class:`~aegis_scoring_sanctions.key_table.KeyTable`; Metaphone candidates come
+from the caller), tags each candidate list token with why it is one (the ``CAND_*`` bits), computes the
+optimal-string-alignment similarity (``1 - distance / longer length``, rounded to float32 exactly as
+rapidfuzz's ``process.cdist`` with ``OSA.normalized_similarity`` returns it), applies the phonetic
+lift or the spelling / skeleton similarity, keeps candidates at or above the floor and returns the
+``max_hits`` best of each token, best first (ties by the plain edit similarity, then by the higher
+token id).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from aegis_scoring_sanctions.key_table import find
+from aegis_scoring_sanctions.phonetic_kernel import skeleton, spelling_key, variant_key
+
+#: Why a list token is a candidate of a query token (bits; a candidate may have several).
+CAND_EDIT = 1  # shares a one-deletion key
+CAND_LIFTED = 2  # same Metaphone or transliteration-variant key: the similarity is lifted
+CAND_SAME = 4  # same spelling key or (Arabic script) skeleton: the similarity is set to the ceiling
+CAND_SHORT = 8  # same two-consonant skeleton (Arabic script): weaker evidence
+CAND_EXACT = 16  # the query token itself
+
+
+@njit(cache=True, nogil=True)
+def _osa_distance(a, a0, la, b, b0, lb, prev2, prev, cur):
+    """Optimal string alignment distance of ``a[a0:a0+la]`` and ``b[b0:b0+lb]`` (rows are scratch)."""
+    for j in range(lb + 1):
+        prev[j] = j
+    for i in range(1, la + 1):
+        cur[0] = i
+        ca = a[a0 + i - 1]
+        for j in range(1, lb + 1):
+            cb = b[b0 + j - 1]
+            cost = 0 if ca == cb else 1
+            d = prev[j] + 1
+            if cur[j - 1] + 1 < d:
+                d = cur[j - 1] + 1
+            if prev[j - 1] + cost < d:
+                d = prev[j - 1] + cost
+            if i > 1 and j > 1 and ca == b[b0 + j - 2] and a[a0 + i - 2] == cb and prev2[j - 2] + 1 < d:
+                d = prev2[j - 2] + 1
+            cur[j] = d
+        for j in range(lb + 1):
+            prev2[j] = prev[j]
+            prev[j] = cur[j]
+    return prev[lb]
+
+
+@njit(cache=True, nogil=True)
+def _add_key(table, key, why, flags, uniq, n_uniq):
+    """Tag the token ids of key number ``key`` (-1: none) with ``why``; new tokens go to ``uniq``."""
+    if key < 0:
+        return uniq, n_uniq
+    _, _, val_ptr, val_tok, _, _ = table
+    for v in range(val_ptr[key], val_ptr[key + 1]):
+        uniq, n_uniq = _add(val_tok[v], why, flags, uniq, n_uniq)
+    return uniq, n_uniq
+
+
+@njit(cache=True, nogil=True)
+def _add(tid, why, flags, uniq, n_uniq):
+    if flags[tid] == 0:
+        if n_uniq == len(uniq):
+            grown = np.empty(2 * len(uniq), dtype=np.int32)
+            grown[:n_uniq] = uniq[:n_uniq]
+            uniq = grown
+        uniq[n_uniq] = tid
+        n_uniq += 1
+    flags[tid] |= why
+    return uniq, n_uniq
+
+
+@njit(cache=True, nogil=True)
+def near_tokens(q_chars, q_ptr, deletes):
+    """Per query token: whether a list token is at most one edit away (it or a deletion is a delete key)."""
+    n_q = len(q_ptr) - 1
+    out = np.zeros(n_q, dtype=np.bool_)
+    for q in range(n_q):
+        a0, la = q_ptr[q], q_ptr[q + 1] - q_ptr[q]
+        if find(deletes, q_chars, a0, la, -1) >= 0:
+            out[q] = True
+            continue
+        for p in range(la):
+            if find(deletes, q_chars, a0, la, p) >= 0:
+                out[q] = True
+                break
+    return out
+
+
+@njit(cache=True, nogil=True)
+def score_tokens(q_chars, q_ptr, q_abjad, q_exact, q_sound_ptr, sound_tok, deletes, variants, spellings, skeletons,
+                 tok_chars, tok_ptr, tok_len, max_tok_len, limits, floor, ceiling, lift, short_similarity, max_hits,
+                 flags):
+    """Each query token's similar list tokens: ``(hit_ptr, hit_tok, hit_sim)``, best first per token.
+
+    Query token ``q`` is ``q_chars[q_ptr[q]:q_ptr[q+1]]``, from an Arabic-script name when
+    ``q_abjad[q]``; ``q_exact[q]`` is its own list token id (-1 when no list holds it) and
+    ``sound_tok[q_sound_ptr[q]:q_sound_ptr[q+1]]`` the list tokens sharing its Metaphone key. List
+    token ``t`` is ``tok_chars[tok_ptr[t]:tok_ptr[t]+tok_len[t]]``, at most ``max_tok_len`` long.
+    ``limits`` are the minimum lengths (token for deletion keys, token for phonetic keys, key,
+    skeleton). ``flags`` (uint8, one per list token, all 0) is scratch the caller keeps; it is all 0
+    again on return.
+    """
+    min_delete_len, min_phonetic_len, min_key_len, min_skeleton_len = limits
+    n_q = len(q_ptr) - 1
+    hit_ptr = np.zeros(n_q + 1, dtype=np.int64)
+    hit_tok = np.empty(max(n_q * max_hits, 1), dtype=np.int32)
+    hit_sim = np.empty(max(n_q * max_hits, 1), dtype=np.float64)
+    longest = 1
+    for q in range(n_q):
+        longest = max(longest, q_ptr[q + 1] - q_ptr[q])
+    width = max(longest, max_tok_len) + 2
+    prev2 = np.empty(width, dtype=np.int64)
+    prev = np.empty(width, dtype=np.int64)
+    cur = np.empty(width, dtype=np.int64)
+    key = np.empty(width, dtype=np.uint8)
+    tmp = np.empty(width, dtype=np.uint8)
+    uniq = np.empty(256, dtype=np.int32)
+    keep_sim = np.empty(64, dtype=np.float64)
+    keep_raw = np.empty(64, dtype=np.float64)
+    keep_tok = np.empty(64, dtype=np.int32)
+    n_out = 0
+    for q in range(n_q):
+        a0, la = q_ptr[q], q_ptr[q + 1] - q_ptr[q]
+        exact = q_exact[q]
+        n_uniq = 0
+        if exact >= 0:
+            uniq, n_uniq = _add(exact, CAND_EXACT, flags, uniq, n_uniq)
+        if la >= min_delete_len:
+            uniq, n_uniq = _add_key(deletes, find(deletes, q_chars, a0, la, -1), CAND_EDIT, flags, uniq, n_uniq)
+            for p in range(la):
+                uniq, n_uniq = _add_key(deletes, find(deletes, q_chars, a0, la, p), CAND_EDIT, flags, uniq, n_uniq)
+        for c in range(q_sound_ptr[q], q_sound_ptr[q + 1]):
+            uniq, n_uniq = _add(sound_tok[c], CAND_LIFTED, flags, uniq, n_uniq)
+        if la >= min_phonetic_len:
+            n = variant_key(q_chars, a0, la, key, tmp)
+            if n >= min_key_len:
+                uniq, n_uniq = _add_key(variants, find(variants, key, 0, n, -1), CAND_LIFTED, flags, uniq, n_uniq)
+        n = spelling_key(q_chars, a0, la, key, tmp)
+        if n > 0:
+            uniq, n_uniq = _add_key(spellings, find(spellings, key, 0, n, -1), CAND_SAME, flags, uniq, n_uniq)
+        if q_abjad[q]:
+            for drop in range(2):  # the skeleton, and that of the token without a leading "l" (al-)
+                if drop == 1 and not (la > 0 and q_chars[a0] == 108):
+                    break
+                n = skeleton(q_chars, a0 + drop, la - drop, key, tmp)
+                if n >= min_skeleton_len:
+                    why = CAND_SAME if n >= min_key_len else CAND_SHORT
+                    uniq, n_uniq = _add_key(skeletons, find(skeletons, key, 0, n, -1), why, flags, uniq, n_uniq)
+        if n_uniq > len(keep_sim):
+            keep_sim = np.empty(len(uniq), dtype=np.float64)
+            keep_raw = np.empty(len(uniq), dtype=np.float64)
+            keep_tok = np.empty(len(uniq), dtype=np.int32)
+        n_keep = 0
+        for u in range(n_uniq):
+            tid = uniq[u]
+            why = flags[tid]
+            flags[tid] = 0
+            lb = tok_len[tid]
+            longer = max(la, lb)
+            if longer == 0:
+                raw = 1.0
+            else:
+                dist = _osa_distance(q_chars, a0, la, tok_chars, tok_ptr[tid], lb, prev2, prev, cur)
+                raw = np.float64(np.float32(1.0 - dist / longer))  # rapidfuzz's cdist returns float32
+            sim = raw
+            if sim < ceiling and tid != exact:
+                if why & CAND_SAME:
+                    sim = ceiling
+                elif why & CAND_SHORT:
+                    sim = max(sim, short_similarity)
+                elif why & CAND_LIFTED and lb >= min_phonetic_len:
+                    sim = min(ceiling, sim + lift)
+            if sim < floor:
+                continue
+            # Insert in order: by similarity, then raw similarity, then token id, all descending.
+            k = n_keep
+            while k > 0 and (keep_sim[k - 1] < sim or (keep_sim[k - 1] == sim and (
+                    keep_raw[k - 1] < raw or (keep_raw[k - 1] == raw and keep_tok[k - 1] < tid)))):
+                keep_sim[k] = keep_sim[k - 1]
+                keep_raw[k] = keep_raw[k - 1]
+                keep_tok[k] = keep_tok[k - 1]
+                k -= 1
+            keep_sim[k] = sim
+            keep_raw[k] = raw
+            keep_tok[k] = tid
+            n_keep += 1
+        for k in range(min(n_keep, max_hits)):
+            hit_tok[n_out] = keep_tok[k]
+            hit_sim[n_out] = keep_sim[k]
+            n_out += 1
+        hit_ptr[q + 1] = n_out
+    return hit_ptr, hit_tok[:n_out], hit_sim[:n_out]

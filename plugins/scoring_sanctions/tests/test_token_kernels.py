@@ -1,0 +1,146 @@
+"""The numba token matching (key tables, phonetic keys on bytes, candidate scoring) against plain Python."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from aegis_scoring_sanctions import phonetic, phonetic_kernel
+from aegis_scoring_sanctions.index import MIN_DELETE_LEN, MIN_KEY_LEN, MIN_SKELETON_LEN, NameIndex, deletions
+from aegis_scoring_sanctions.key_table import KeyTable, find
+from aegis_scoring_sanctions.token_match import (
+    MAX_HITS,
+    MIN_PHONETIC_LEN,
+    SHORT_SKELETON_SIMILARITY,
+    TokenMatcher,
+)
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+CRAFTED = ["", "y", "yy", "ya", "yya", "yusuf", "eee", "ouie", "tchzh", "dzhdj", "phdjq", "ab1", "x9", "qwq",
+           "aaaa", "mohammed", "muhammad", "nadhirullah", "zhibril", "iiahia", "keem", "lhsyn"]
+
+
+def _bytes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("ascii") or b"\0", dtype=np.uint8)
+
+
+def _mutations(tokens: list[str], rng: random.Random, n: int) -> list[str]:
+    """Tokens with a random edit: the kind of tokens queries bring (typos, joins, unknown names)."""
+    out = []
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for _ in range(n):
+        tok = list(rng.choice(tokens))
+        op = rng.randrange(4)
+        pos = rng.randrange(len(tok))
+        if op == 0:
+            tok[pos] = rng.choice(letters)
+        elif op == 1:
+            tok.insert(pos, rng.choice(letters))
+        elif op == 2 and len(tok) > 1:
+            del tok[pos]
+        else:
+            tok += rng.choice(tokens)
+        out.append("".join(tok))
+    return out
+
+
+def _reference_hits(index: NameIndex, token: str, abjad: bool, floor: float = 0.72, ceiling: float = 0.86,
+                    lift: float = 0.25) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """What a query token's hits are, by their definition: dict look-ups, sets, rapidfuzz OSA, a sort."""
+    exact = index.vocab.get(token)
+    edits: set[int] = set()
+    if len(token) >= MIN_DELETE_LEN:
+        for key in (token, *deletions(token)):
+            edits.update(index.deletes.get(key, ()))
+    lifted: set[int] = set()
+    same: set[int] = set()
+    if len(token) >= MIN_PHONETIC_LEN:
+        if len(key := phonetic.sound_key(token)) >= MIN_KEY_LEN:
+            lifted.update(index.sounds.get(key, ()))
+        if len(key := phonetic.variant_key(token)) >= MIN_KEY_LEN:
+            lifted.update(index.variants.get(key, ()))
+    if key := phonetic.spelling_key(token):
+        same.update(index.spellings.get(key, ()))
+    short: set[int] = set()
+    if abjad:
+        for key in (phonetic.skeleton(token), phonetic.skeleton(token[1:]) if token[:1] == "l" else ""):
+            if len(key) >= MIN_KEY_LEN:
+                same.update(index.skeletons.get(key, ()))
+            elif len(key) >= MIN_SKELETON_LEN:
+                short.update(index.skeletons.get(key, ()))
+    candidates = edits | lifted | same | short | ({exact} if exact is not None else set())
+    if not candidates:
+        return (), ()
+    ids = sorted(candidates)
+    raws = process.cdist([token], [index.tokens[t] for t in ids], scorer=OSA.normalized_similarity)[0].tolist()
+    out = []
+    for tid, raw in zip(ids, raws, strict=True):
+        sim = raw
+        if sim < ceiling and tid != exact:
+            if tid in same:
+                sim = ceiling
+            elif tid in short:
+                sim = max(sim, SHORT_SKELETON_SIMILARITY)
+            elif tid in lifted and index.token_len[tid] >= MIN_PHONETIC_LEN:
+                sim = min(ceiling, sim + lift)
+        if sim >= floor:
+            out.append((sim, raw, tid))
+    out.sort(reverse=True)
+    del out[MAX_HITS:]
+    return tuple(t for _, _, t in out), tuple(s for s, _, _ in out)
+
+
+@pytest.mark.parametrize("name", ["variant_key", "spelling_key", "skeleton"])
+def test_phonetic_keys_on_bytes_equal_the_python_keys(index, name):
+    python_key = getattr(phonetic, name)
+    kernel_key = getattr(phonetic_kernel, name)
+    out = np.zeros(64, dtype=np.uint8)
+    tmp = np.zeros(64, dtype=np.uint8)
+    rng = random.Random(11)
+    tokens = [*index.tokens, *CRAFTED, *_mutations(index.tokens, rng, 3000)]
+    for token in tokens:
+        n = kernel_key(_bytes(token), 0, len(token), out, tmp)
+        assert bytes(out[:n]).decode() == python_key(token), token
+
+
+def test_key_table_finds_exactly_the_keys_of_its_map(index):
+    table = KeyTable.build(index.deletes)
+    keys = list(index.deletes)
+    for k in range(0, len(keys), 97):
+        chars = _bytes(keys[k])
+        found = find(table, chars, 0, len(keys[k]), -1)
+        assert found == k
+        assert tuple(table.val_tok[table.val_ptr[found]:table.val_ptr[found + 1]]) == index.deletes[keys[k]]
+    rng = random.Random(3)
+    for token in [*CRAFTED, *_mutations(index.tokens, rng, 5000)]:
+        chars = _bytes(token)
+        assert (find(table, chars, 0, len(token), -1) >= 0) == (token in index.deletes), token
+        for skip in range(len(token)):  # a one-deletion key, searched without being built
+            deleted = token[:skip] + token[skip + 1:]
+            found = find(table, chars, 0, len(token), skip)
+            assert (found >= 0) == (deleted in index.deletes), (token, skip)
+            if found >= 0:
+                assert bytes(table.key_chars[table.key_ptr[found]:table.key_ptr[found + 1]]).decode() == deleted
+
+
+def test_token_hits_equal_the_rapidfuzz_definition(index):
+    rng = random.Random(7)
+    sample = rng.sample(index.tokens, 1500)
+    keys = [(t, False) for t in [*sample, *CRAFTED[1:], *_mutations(index.tokens, rng, 2500)]]
+    keys += [(t, True) for t in [*sample[:400], "mhmd", "hsyn", "lhsn", "bn", "abw", "sm"]]
+    matcher = TokenMatcher(index)
+    matcher.prepare(keys)  # all at once, in one kernel call
+    assert [matcher.hits(*key) for key in keys] == [_reference_hits(index, *key) for key in keys]
+
+
+def test_hits_stay_right_when_the_token_cache_overflows(index):
+    keys = [(t, False) for t in ["ahmad", "ahmed", "mohamad", "osama", "usama", "laden", "ladin", "xqzw"]]
+    roomy = TokenMatcher(index)
+    tight = TokenMatcher(index, cache_size=3)
+    ptr, ids, sims = tight.hits_csr(keys + keys[:2])  # more keys than the cache holds, in one call
+    for i, key in enumerate(keys + keys[:2]):
+        assert (tuple(ids[ptr[i]:ptr[i + 1]].tolist()), tuple(sims[ptr[i]:ptr[i + 1]].tolist())) \
+            == roomy.hits(*key)
+    assert [tight.best(*key) for key in keys] == [roomy.best(*key) for key in keys]
