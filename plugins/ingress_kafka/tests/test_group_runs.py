@@ -69,9 +69,27 @@ def test_two_processes_in_one_group_decide_every_transaction_once(kafka, runs, f
     assert sum(committed.values()) == len(txs)
 
 
-def test_kill_9_at_five_moments_then_every_transaction_audited_once(kafka, runs, fast_group, tmp_path):
-    rng = random.Random(8)
-    topics = kafka.topics(partitions=4, prefix="crash")
+def _stop_at_random_moments(runs, config, audit, log, rng, stops: list[signal.Signals]) -> None:
+    """Start ``aegis run`` and stop it with each of ``stops`` in turn, each after a random number of
+    newly audited records; then run it to the end and check it exits cleanly."""
+    for sig in stops:
+        target = _lines(audit) + rng.randint(500, 6000)
+        proc = runs.start(config, log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _lines(audit) >= target:
+                break
+            time.sleep(rng.uniform(0.02, 0.2))
+        assert proc.poll() is None, f"run ended before it could be stopped:\n{log.read_text()[-3000:]}"
+        proc.send_signal(sig)
+        proc.wait(30)
+    final = runs.start(config, log)
+    _wait([final], 120)
+    assert final.returncode == 0, log.read_text()[-3000:]
+
+
+def _crash_setup(kafka, runs, fast_group, tmp_path, rng, state: bool):
+    topics = kafka.topics(partitions=4, prefix="crash", state=state)
     txs = transactions(50_000, seed=9, accounts=2000)
     bad = _bad_inputs(40, rng)
     records = [(t["debtor"]["account"].encode(), orjson.dumps(t)) for t in txs] + bad
@@ -81,27 +99,34 @@ def test_kill_9_at_five_moments_then_every_transaction_audited_once(kafka, runs,
     source = {"bootstrap_servers": kafka.bootstrap, **topics, "group": f"{topics['topic']}-g",
               "idle_exit_seconds": 3.0, **fast_group, "session_timeout_ms": 2000, "heartbeat_interval_ms": 500}
     audit = tmp_path / "audit.jsonl"
-    config = runs.deployment("crashy", source, audit, batch_size=1024)
+    return topics, txs, bad, audit, runs.deployment("crashy", source, audit, batch_size=1024)
+
+
+def test_kill_9_at_five_moments_then_every_transaction_audited_once(kafka, runs, fast_group, tmp_path):
+    rng = random.Random(8)
+    topics, txs, bad, audit, config = _crash_setup(kafka, runs, fast_group, tmp_path, rng, state=False)
+    _stop_at_random_moments(runs, config, audit, tmp_path / "crashy.log", rng, [signal.SIGKILL] * 5)
+    _assert_exactly_once(kafka, runs, topics, txs, bad, audit)
+
+
+def test_kill_9_with_state_checkpoints_between_graceful_stops(kafka, runs, fast_group, tmp_path):
+    """With the state topic on, graceful stops checkpoint the scoring state at the committed offset;
+    a kill -9 after more progress then makes the next run restore that older checkpoint and re-read
+    from its offset. The audit trail must still hold every transaction exactly once."""
+    rng = random.Random(21)
+    topics, txs, bad, audit, config = _crash_setup(kafka, runs, fast_group, tmp_path, rng, state=True)
     log = tmp_path / "crashy.log"
-    kills = 0
-    # Kill at random points of progress: after a random number of newly audited records.
-    for _ in range(5):
-        before = _lines(audit)
-        target = before + rng.randint(500, 6000)
-        proc = runs.start(config, log)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and proc.poll() is None:
-            if _lines(audit) >= target:
-                break
-            time.sleep(rng.uniform(0.02, 0.2))
-        assert proc.poll() is None, f"run ended before it could be killed:\n{log.read_text()[-3000:]}"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        kills += 1
-    final = runs.start(config, log)
-    _wait([final], 120)
-    assert final.returncode == 0, log.read_text()[-3000:]
-    assert kills == 5
+    _stop_at_random_moments(runs, config, audit, log, rng,
+                            [signal.SIGTERM, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL, signal.SIGKILL])
+    text = log.read_text()
+    assert text.count("checkpointed the scoring state") >= 2, text[-3000:]
+    assert text.count("restored the scoring state") >= 3, text[-3000:]
+    # the kill -9 after a checkpoint made the next run seek back to it: records re-read, not re-written
+    assert "already stored (re-delivered), not written again" in text, text[-3000:]
+    _assert_exactly_once(kafka, runs, topics, txs, bad, audit)
+
+
+def _assert_exactly_once(kafka, runs, topics, txs, bad, audit) -> None:
     uetrs = runs.audited_uetrs(audit)
     counts = Counter(uetrs)
     assert set(counts) == {t["uetr"] for t in txs}, "a transaction was never audited"
