@@ -71,14 +71,19 @@ class SignalBook:
                 int(issued.timestamp()) * 1_000_000_000, origin)
         self._swap()
 
-    def purge(self, older_than: datetime) -> int:
-        """Drop signals issued before ``older_than`` (they can no longer flag a current payment)."""
-        old = [k for k, a in self._accepted.items() if a.issued_at < older_than]
-        for k in old:
-            del self._accepted[k]
-        if old:
-            self._swap()
-        return len(old)
+    def cap(self, most: int) -> int:
+        """Keep the ``most`` newest signals (by issue time, then id); return how many were dropped.
+
+        Depends only on the accepted set, never on the clock, so a replay holds the same signals.
+        """
+        if len(self._accepted) <= most:
+            return 0
+        oldest = sorted(self._accepted.values(), key=lambda a: (a.issued_at, a.signal_id))
+        dropped = oldest[:len(oldest) - most]
+        for a in dropped:
+            del self._accepted[a.signal_id]
+        self._swap()
+        return len(dropped)
 
     def _swap(self) -> None:
         index: dict[str, list[Accepted]] = {}

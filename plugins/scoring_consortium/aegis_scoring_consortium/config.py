@@ -31,10 +31,13 @@ class ConsortiumConfig(BaseModel):
     threshold_scale_bits: int = Field(36, ge=0, lt=THRESHOLD_BITS,
                                       description="fixed-point scale of the proved threshold: the publishers' "
                                                   "feature_scale_bits + weight_scale_bits (20 + 16)")
-    max_age_hours: float = Field(24 * 30, gt=0, description="signals older than this are rejected at intake, "
-                                                            "and flag no payment created later than this "
-                                                            "after the signal")
-    max_skew_seconds: float = Field(300, ge=0, description="signals dated further in the future are rejected")
+    max_age_hours: float = Field(24 * 30, gt=0, description="a signal flags payments created up to this long "
+                                                            "after it was issued (judged by the payment's own "
+                                                            "time, never the clock, so a replay decides alike)")
+    max_skew_seconds: float = Field(300, ge=0, description="... and payments created up to this long before it "
+                                                           "was issued (clock skew between members)")
+    max_signals: int = Field(200_000, ge=1, description="accepted signals kept; beyond it the oldest (by issue "
+                                                        "time) are dropped")
     model_digest: str | None = Field(None, pattern=r"^sha256:[0-9a-f]{64}$",
                                      description="pin the public model: accept only signals naming this "
                                                  "digest (the publishers' PublicModel.digest())")

@@ -11,7 +11,6 @@ import logging
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import orjson
 from aegis_zkp_groth16.consortium import MALFORMED, Policy, Verdict, verify_signals
@@ -53,7 +52,7 @@ class SignalIntake:
         result = IntakeResult()
         signals, origins = self._read(result)
         if signals:
-            self._file(signals, origins, verify_signals(signals, self.policy, datetime.now(UTC)), result)
+            self._file(signals, origins, verify_signals(signals, self.policy), result)
         return result
 
     def check(self) -> IntakeResult:
@@ -76,14 +75,14 @@ class SignalIntake:
         return self._pending is not None
 
     def _verify(self, signals: list[dict]) -> Future:
-        now = datetime.now(UTC)
+        """Everything but age: that is judged per payment, by its own time, so replay decides alike."""
         if not self._background:
             future: Future = Future()
-            future.set_result(verify_signals(signals, self.policy, now))
+            future.set_result(verify_signals(signals, self.policy))
             return future
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return self._pool.submit(verify_signals, signals, self.policy, now)
+        return self._pool.submit(verify_signals, signals, self.policy)
 
     def _collect(self, batch: _Batch, result: IntakeResult) -> None:
         try:
@@ -94,7 +93,7 @@ class SignalIntake:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
-            verdicts = verify_signals(batch.signals, self.policy, datetime.now(UTC))
+            verdicts = verify_signals(batch.signals, self.policy)
         self._file(batch.signals, batch.origins, verdicts, result)
 
     def _read(self, result: IntakeResult) -> tuple[list[dict], list[str]]:

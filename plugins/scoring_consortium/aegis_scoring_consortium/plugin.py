@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aegis.context import Context
@@ -50,10 +49,11 @@ class ConsortiumPlugin:
                                     f"{MIN_PSEUDONYM_KEY} are needed (the consortium's shared key)")
         self.trust = load_trust(self.config)
         self._scorer = ConsortiumScorer(key, self.config.score, int(self.config.max_age_hours * 3600e9),
-                                        self.config.details)
+                                        int(self.config.max_skew_seconds * 1e9), self.config.details)
         self._intake = SignalIntake(FeedReader(self.config.feeds), self.book, self.trust.policy,
                                     self.config.verify_in_background)
         loaded = self._intake.load()
+        self.book.cap(self.config.max_signals)
         self._last_read = time.monotonic()
         log = context.log.getChild(PLUGIN)
         for error in loaded.errors:
@@ -77,7 +77,7 @@ class ConsortiumPlugin:
     @hookimpl
     def aegis_reload(self, context: Context) -> ReloadReport | None:
         """Read what was appended to the feeds (at most every ``reload_interval`` seconds) and file the
-        verdicts of earlier hand-overs; drop signals past ``max_age_hours``."""
+        verdicts of earlier hand-overs; keep at most ``max_signals`` (the newest)."""
         if self._intake is None:
             return None
         if not self._intake.busy and time.monotonic() - self._last_read < self.config.reload_interval:
@@ -85,7 +85,7 @@ class ConsortiumPlugin:
         self._last_read = time.monotonic()
         before = self.book.version
         result = self._intake.check()
-        purged = self.book.purge(datetime.now(UTC) - timedelta(hours=self.config.max_age_hours))
+        purged = self.book.cap(self.config.max_signals)
         if not result and not purged:
             return None
         return self._report(result, purged, before, context)
@@ -93,7 +93,8 @@ class ConsortiumPlugin:
     def _report(self, result: IntakeResult, purged: int, before: str, context: Context) -> ReloadReport:
         artefact = ", ".join(map(str, self.config.feeds))
         rejected = "; ".join(f"{r.origin}: {r.verdict.reason}" for r in result.rejections[:5])
-        summary = (f"+{len(result.accepted)} signal(s), {len(result.rejections)} rejected, {purged} expired; "
+        summary = (f"+{len(result.accepted)} signal(s), {len(result.rejections)} rejected, {purged} dropped as "
+                   f"the oldest over max_signals; "
                    f"{self.book.summary()}")
         ok = bool(result.accepted or purged) or not (result.rejections or result.errors)
         log = context.log.getChild(PLUGIN)

@@ -17,8 +17,9 @@ CACHE_LIMIT = 1_000_000
 class ConsortiumScorer:
     """Pseudonymises each account once (cached) and looks it up among the accepted signals."""
 
-    def __init__(self, pseudonym_key: bytes, score: float, max_age_ns: int, details: bool):
-        self._key, self.score_value, self.max_age_ns, self.details = pseudonym_key, score, max_age_ns, details
+    def __init__(self, pseudonym_key: bytes, score: float, max_age_ns: int, max_skew_ns: int, details: bool):
+        self._key, self.score_value, self.details = pseudonym_key, score, details
+        self.max_age_ns, self.max_skew_ns = max_age_ns, max_skew_ns
         self._pseudonyms: dict[str, str] = {}
 
     def pseudonym(self, account: str) -> str:
@@ -45,7 +46,8 @@ class ConsortiumScorer:
             matches = []
             for side in SIDES:
                 for a in flagged.get(accounts[side][i], ()):
-                    if created[i] - a.issued_at_ns <= self.max_age_ns:
+                    # judged by the payment's own time, never the clock: a replay decides alike
+                    if -self.max_skew_ns <= created[i] - a.issued_at_ns <= self.max_age_ns:
                         matches.append((side, a))
             if matches:
                 scores[i] = self.score_value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from aegis.signing import fingerprint
+from aegis.testing.samples import EPOCH
 
 PSEUDONYM_KEY = "consortium-test-pseudonym-key-0123456789abcdef"
 MODEL = "sha256:" + "ab" * 32
@@ -85,7 +86,7 @@ class Consortium:
         return build_signal(issuer="bank-b", entity=pseudonym(PSEUDONYM_KEY.encode(), account), role=role,
                             model=MODEL, vk=vk_fingerprint(vk_to_bytes(self.pk.vk)), proof=copy.deepcopy(proof),
                             public_inputs=public, key_id=signer.key_id, sign=signer.sign,
-                            issued_at=issued_at or datetime.now(UTC) - timedelta(minutes=1))
+                            issued_at=issued_at or EPOCH - timedelta(minutes=1))
 
     def append(self, *signals: dict, path: Path | None = None) -> None:
         with open(path or self.feed, "ab") as f:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +81,8 @@ def test_blocked_payment_becomes_a_peer_signal_that_flags_the_creditor(tmp_path:
             "model_weights": [1 << 16]}
     with PluginHarness("scoring", "consortium", peer, b_dir / "state") as b:
         assert len(b.plugin.book) == 1
-        later = [transaction(rng, EPOCH + timedelta(days=1), 30, 7), transaction(rng, EPOCH + timedelta(days=1), 31, 9)]
+        soon = datetime.now(UTC) + timedelta(hours=1)  # payments made after the signal was issued
+        later = [transaction(rng, soon, 30, 7), transaction(rng, soon, 31, 9)]
         fs = b.score(b.batch(later)).factors["CONSORTIUM"]
         assert fs.scores.tolist() == [1.0, 0.0]
         assert fs.reason_code == "RC_CONSORTIUM_SIGNAL"

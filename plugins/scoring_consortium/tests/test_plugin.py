@@ -52,18 +52,40 @@ def test_rejected_signals_are_counted_and_never_used(tmp_path: Path, consortium)
     moved["entity"] = consortium.signal("ACC-000009")["entity"]  # pointed at another account after signing
     forged = consortium.signal("ACC-000010")
     forged["public_inputs"][0] = "1"  # threshold lowered after signing
-    old = consortium.signal("ACC-000011", issued_at=datetime.now(UTC) - timedelta(days=40))
+    old = consortium.signal("ACC-000011", issued_at=EPOCH - timedelta(days=40))
     consortium.feed.write_bytes(b"not json\n")
     consortium.append(good, moved, forged, old, good)  # the repeated line is read once
     with PluginHarness("scoring", "consortium", consortium.config(), tmp_path / "state") as h:
         plugin = h.plugin
-        assert len(plugin.book) == 1
-        assert dict(plugin.book.rejected) == {"malformed": 1, "signature": 2, "expired": 1}
+        assert len(plugin.book) == 2  # the old one is valid: age is judged per payment, below
+        assert dict(plugin.book.rejected) == {"malformed": 1, "signature": 2}
         fs = h.score(h.batch(_txs([(1, 7), (1, 8), (1, 9), (1, 10), (1, 11)]))).factors["CONSORTIUM"]
-        assert fs.scores.tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
+        assert fs.scores.tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]  # ACC-000011's signal is 40 days older
         detail = {r.check: r.detail for r in h.host.self_test()}["consortium feeds readable; signals verified"]
-        assert "1 signal(s) accepted from 1 member(s) (bank-b); 4 rejected (expired 1, malformed 1, signature 2)" \
-            in detail
+        assert "2 signal(s) accepted from 1 member(s) (bank-b); 3 rejected (malformed 1, signature 2)" in detail
+
+
+def test_decisions_do_not_depend_on_the_clock(tmp_path: Path, consortium) -> None:
+    """A replay years later must decide as the original run did: signals are not aged by the clock,
+    only by each payment's own time (issued within max_skew after it, or up to max_age before it)."""
+    issued = datetime(2020, 5, 1, 12, 0, tzinfo=UTC)  # years before this test runs
+    consortium.append(consortium.signal(FLAGGED, issued_at=issued))
+    with PluginHarness("scoring", "consortium", consortium.config(max_age_hours=24, max_skew_seconds=300),
+                       tmp_path / "state") as h:
+        assert len(h.plugin.book) == 1 and not h.plugin.book.rejected
+        at = [issued - timedelta(hours=1), issued - timedelta(minutes=4), issued + timedelta(hours=23),
+              issued + timedelta(hours=25)]
+        txs = [t for when in at for t in _txs([(1, 7)], start=when)]
+        assert h.score(h.batch(txs)).factors["CONSORTIUM"].scores.tolist() == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_only_the_newest_max_signals_are_kept(tmp_path: Path, consortium) -> None:
+    for k, account in enumerate(("ACC-000007", "ACC-000008", "ACC-000009")):
+        consortium.append(consortium.signal(account, issued_at=EPOCH - timedelta(hours=3 - k)))
+    with PluginHarness("scoring", "consortium", consortium.config(max_signals=2), tmp_path / "state") as h:
+        assert len(h.plugin.book) == 2
+        fs = h.score(h.batch(_txs([(1, 7), (1, 8), (1, 9)]))).factors["CONSORTIUM"]
+        assert fs.scores.tolist() == [0.0, 1.0, 1.0]  # the oldest (ACC-000007's) was dropped
 
 
 def test_signal_expires_for_payments_made_after_max_age(tmp_path: Path, consortium) -> None:

@@ -203,9 +203,9 @@ class Checked:
     public_inputs: list[int]
 
 
-def check_envelope(signal: Any, policy: Policy, now: datetime) -> Checked | Verdict:
+def check_envelope(signal: Any, policy: Policy, now: datetime | None) -> Checked | Verdict:
     """Every check but the pairing: shape, issuer, key, signature, key fingerprint, public-input ranges,
-    pinned model, minimum threshold, age."""
+    pinned model, minimum threshold, and (when ``now`` is given) age against that clock."""
     if (shape := _shape_error(signal)) is not None:
         return _reject(MALFORMED, shape)
     member = policy.members.get(signal["issuer"])
@@ -240,6 +240,8 @@ def check_envelope(signal: Any, policy: Policy, now: datetime) -> Checked | Verd
         return _reject(MODEL, f"weights {list(weights)} are not the pinned model's {list(policy.model_weights)}")
     if threshold < policy.min_threshold:
         return _reject(THRESHOLD, f"threshold {threshold} is below the minimum {policy.min_threshold}")
+    if now is None:
+        return Checked(signal, proof, inputs)
     issued = parse_time(signal["issued_at"])
     if now - issued > policy.max_age:
         return _reject(EXPIRED, f"issued {signal['issued_at']}, older than {policy.max_age}")
@@ -257,15 +259,19 @@ def _verify_one(policy: Policy, checked: Checked) -> Verdict:
 
 
 def verify_signal(signal: Any, policy: Policy, now: datetime | None = None) -> Verdict:
-    """``(ok, reason)`` for one signal."""
-    checked = check_envelope(signal, policy, now or datetime.now(UTC))
+    """``(ok, reason)`` for one signal; with ``now``, also ``expired`` / ``future`` against that clock.
+
+    Without ``now`` no age is judged: a scorer that must decide the same way when replayed years
+    later judges age per payment, by the payment's own time (the ``consortium`` scoring plugin).
+    """
+    checked = check_envelope(signal, policy, now)
     return checked if isinstance(checked, Verdict) else _verify_one(policy, checked)
 
 
 def verify_signals(signals: Sequence[Any], policy: Policy, now: datetime | None = None) -> list[Verdict]:
     """One verdict per signal; the proofs that pass the envelope checks are verified as one batch
-    (one final exponentiation), and only when the batch fails one by one to find the bad ones."""
-    now = now or datetime.now(UTC)
+    (one final exponentiation), and only when the batch fails one by one to find the bad ones.
+    ``now`` as for :func:`verify_signal`."""
     results = [check_envelope(s, policy, now) for s in signals]
     checked = [r for r in results if isinstance(r, Checked)]
     if len(checked) > 1:
