@@ -11,8 +11,10 @@ extra tokens — a patronymic, a second given name — at ``name_extra_factor`` 
 therefore independent of token order and falls with every missing or extra informative token.
 
 A candidate is scored only if an upper bound of its score (:func:`_bound`, from which query tokens
-reached it while the postings were walked and the name's total weight) reaches the floor: most
-candidates share one common token with the query and are dropped at that cost.
+hit one of its tokens and the name's total weight) reaches the floor: most candidates share one
+common token with the query and are dropped at that cost. The postings of query tokens that cannot
+bring any name to the floor by themselves are not walked at all (:func:`_skippable`); the result
+is the same as walking them, ties included.
 """
 
 from __future__ import annotations
@@ -47,22 +49,128 @@ def _bound(mask, t0, nq, qt_weight, best_weight, query_weight, name_weight, name
 
 
 @njit(cache=True, nogil=True)
+def _skippable(state, t0, nq, qt_weight, best_weight, query_weight, size, floor):
+    """Mark (state 2) the query tokens whose postings need not be walked; ``state`` 1 is not walked already.
+
+    A name reached only through tokens of the marked set ``S`` (and those of state 1) scores at most
+    ``2w / (2w + query weight outside S)``, ``w`` the sum of their heaviest hits' weights (the
+    :func:`_bound` of any such name, at its largest). Tokens are added largest postings first while
+    that stays below ``floor``; such names are then pruned by :func:`_bound` anyway, so they need not
+    be found.
+    """
+    aligned = 0.0
+    reached = 0.0
+    for i in range(nq):
+        if state[i] == 1:
+            aligned += best_weight[i]
+            reached += qt_weight[t0 + i]
+    while True:
+        pick = -1
+        for i in range(nq):
+            if state[i] == 0 and size[i] > 0 and (pick < 0 or size[i] > size[pick]):
+                pick = i
+        if pick < 0:
+            return
+        a = aligned + best_weight[pick]
+        rest = max(query_weight - reached - qt_weight[t0 + pick], 0.0)
+        if a > 0.0 and 2.0 * a / (2.0 * a + rest) >= floor - 1e-6:
+            return
+        state[pick] = 2
+        aligned = a
+        reached += qt_weight[t0 + pick]
+
+
+@njit(cache=True, nogil=True)
+def _hit_tokens(n, name_ptr, name_tok, vhead, vnext, hit_query_token):
+    """Bit mask of the query tokens that have a hit among name ``n``'s tokens (through the hit chains)."""
+    mask = np.int64(0)
+    for j in range(name_ptr[n], name_ptr[n + 1]):
+        h = vhead[name_tok[j]]
+        while h != -1:
+            mask |= np.int64(1) << np.int64(hit_query_token[h])
+            h = vnext[h]
+    return mask
+
+
+@njit(cache=True, nogil=True)
+def _first_hit(n, name_ptr, name_tok, vhead, vnext, hit_query_token, state, none):
+    """The first hit (in walking order) of a query token not too common (``state`` ≠ 1) that reaches name ``n``.
+
+    Walking every such token's postings finds name ``n`` there first; ``none`` if there is no such hit.
+    """
+    first = none
+    for j in range(name_ptr[n], name_ptr[n + 1]):
+        h = vhead[name_tok[j]]
+        while h != -1:
+            if state[hit_query_token[h]] != 1 and h < first:
+                first = h
+            h = vnext[h]
+    return first
+
+
+@njit(cache=True, nogil=True)
+def _sort_found(order, score, n):
+    """Sort the first ``n`` of ``order`` ascending (insertion sort: a handful), ``score`` alongside."""
+    for i in range(1, n):
+        key, value = order[i], score[i]
+        k = i
+        while k > 0 and order[k - 1] > key:
+            order[k] = order[k - 1]
+            score[k] = score[k - 1]
+            k -= 1
+        order[k] = key
+        score[k] = value
+
+
+@njit(cache=True, nogil=True)
+def _walk(posts, start, end, bit, skip_kind, name_kind, skip_a, skip_b, seen, stamp, hit_mask, candidates, n_cand):
+    """Add the names ``posts[start:end]`` to ``candidates`` (room for them is there); the new count.
+
+    A name already seen for this variant only gets ``bit`` (the walked query token's) in
+    ``hit_mask``; names of a kind the variant skips are not candidates.
+    """
+    for p in range(start, end):
+        n = posts[p]
+        if seen[n] == stamp:
+            hit_mask[n] |= bit
+            continue
+        seen[n] = stamp
+        hit_mask[n] = bit
+        if skip_kind and (name_kind[n] == skip_a or name_kind[n] == skip_b):
+            continue
+        candidates[n_cand] = n
+        n_cand += 1
+    return n_cand
+
+
+@njit(cache=True, nogil=True)
 def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_sim, qv_skip_kind,
-                  name_ptr, name_tok, name_kind, name_weak, post_ptr, post_name, token_weight, token_first,
-                  token_len, name_weight, name_initial, skip_a, skip_b, weak_penalty, name_extra_factor, max_postings,
-                  floor, top_k, vhead, seen, hit_mask):
+                  name_ptr, name_tok, name_kind, name_weak, post_ptr, post_name, init_ptr, init_name, token_weight,
+                  token_first, token_len, name_weight, name_initial, skip_a, skip_b, weak_penalty, name_extra_factor,
+                  max_postings, floor, top_k, vhead, seen, hit_mask):
     """Score every query variant's candidate names; return the ``top_k`` best (name id, score) per variant.
 
     ``name_weight`` is each name's summed token weight and ``name_initial`` whether it holds an
-    initial. ``vhead`` (int32, one per list token, all -1), ``seen`` (int32, one per name) and
-    ``hit_mask`` (int64, one per name: which query tokens reached it) are scratch arrays the caller
-    keeps between calls, any values but ``vhead``'s; ``vhead`` is restored to -1 on return.
+    initial; ``init_name[init_ptr[t]:init_ptr[t+1]]`` are the names holding list token ``t`` that
+    also hold an initial. ``vhead`` (int32, one per list token, all -1), ``seen`` (int32, one per
+    name) and ``hit_mask`` (int64, one per name: which walked query tokens reached it) are scratch
+    arrays the caller keeps between calls, any values but ``vhead``'s; ``vhead`` is restored to -1
+    on return.
+
+    The candidates are the names in the postings of the query tokens' hits, except that a token
+    whose hits' postings are huge is left out when the query has a rarer one (``max_postings``).
+    Of the other tokens, those that cannot bring a name to the floor by themselves
+    (:func:`_skippable`) are not walked either (but for names holding an initial, which the bound
+    does not cover). Candidates reaching the floor enter the top ``k`` in the order the full walk
+    of postings would have found them (by first hit, then name id), so ties resolve alike.
     """
     seen[:] = 0
     longest = 1
     for q in range(len(qv_ptr) - 1):
         longest = max(longest, qv_ptr[q + 1] - qv_ptr[q])
     best_weight = np.zeros(longest, dtype=np.float64)  # per query token: heaviest list token it hits
+    size = np.zeros(longest, dtype=np.int64)  # per query token: postings of its hits
+    state = np.zeros(longest, dtype=np.int8)  # per query token: 0 walked, 1 too common, 2 cannot reach the floor
     n_queries = len(qv_ptr) - 1
     out_name = np.full((n_queries, top_k), -1, dtype=np.int32)
     out_score = np.zeros((n_queries, top_k), dtype=np.float64)
@@ -70,10 +178,13 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
     vnext = np.full(max(n_hits_total, 1), -1, dtype=np.int32)
     hit_query_token = np.empty(max(n_hits_total, 1), dtype=np.int32)
     candidates = np.empty(1024, dtype=np.int32)
+    found_order = np.empty(64, dtype=np.int64)  # per candidate reaching the floor: first hit, name
+    found_score = np.empty(64, dtype=np.float64)
     stamp = 0
     pair_sim = np.empty(256, dtype=np.float64)
     pair_q = np.empty(256, dtype=np.int32)
     pair_n = np.empty(256, dtype=np.int32)
+    n_names = len(name_ptr) - 1
     for q in range(n_queries):
         stamp += 1
         t0, t1 = qv_ptr[q], qv_ptr[q + 1]
@@ -82,63 +193,63 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
             continue
         # Chain each query token's hits by list token, and decide which tokens generate candidates.
         any_rare = False
+        query_weight = 0.0
+        query_initials = False
         for t in range(t0, t1):
-            size = 0
+            total = 0
             heaviest = 0.0
             for h in range(qt_hit_ptr[t], qt_hit_ptr[t + 1]):
                 v = hit_tok[h]
                 hit_query_token[h] = t - t0
                 vnext[h] = vhead[v]
                 vhead[v] = h
-                size += post_ptr[v + 1] - post_ptr[v]
+                total += post_ptr[v + 1] - post_ptr[v]
                 heaviest = max(heaviest, token_weight[v])
             best_weight[t - t0] = heaviest
-            if 0 < size <= max_postings:
+            size[t - t0] = total
+            if 0 < total <= max_postings:
                 any_rare = True
-        n_cand = 0
-        unseen_mask = 0  # query tokens whose postings are not walked: they may reach any candidate
-        for t in range(t0, t1):
-            h0, h1 = qt_hit_ptr[t], qt_hit_ptr[t + 1]
-            bit = np.int64(1) << np.int64(t - t0)
-            size = 0
-            for h in range(h0, h1):
-                v = hit_tok[h]
-                size += post_ptr[v + 1] - post_ptr[v]
-            if any_rare and size > max_postings:
-                unseen_mask |= bit
-                continue
-            for h in range(h0, h1):
-                v = hit_tok[h]
-                for p in range(post_ptr[v], post_ptr[v + 1]):
-                    n = post_name[p]
-                    if seen[n] == stamp:
-                        hit_mask[n] |= bit
-                        continue
-                    seen[n] = stamp
-                    hit_mask[n] = bit
-                    if qv_skip_kind[q] and (name_kind[n] == skip_a or name_kind[n] == skip_b):
-                        continue
-                    if n_cand == len(candidates):
-                        grown = np.empty(2 * len(candidates), dtype=np.int32)
-                        grown[:n_cand] = candidates[:n_cand]
-                        candidates = grown
-                    candidates[n_cand] = n
-                    n_cand += 1
-        query_weight = 0.0
-        query_initials = False
-        for t in range(t0, t1):
             query_weight += qt_weight[t]
             if qt_len[t] == 1:
                 query_initials = True
+        for i in range(nq):
+            state[i] = 1 if any_rare and size[i] > max_postings else 0
         prune = not query_initials and name_extra_factor >= 0.0
+        if prune:
+            _skippable(state, t0, nq, qt_weight, best_weight, query_weight, size, floor)
+        n_cand = 0
+        unseen_mask = 0  # query tokens whose postings are not walked: they may reach any candidate
+        for t in range(t0, t1):
+            walk = state[t - t0]
+            bit = np.int64(1) << np.int64(t - t0)
+            if walk != 0:
+                unseen_mask |= bit
+            if walk == 1:
+                continue
+            posts, ptr = (post_name, post_ptr) if walk == 0 else (init_name, init_ptr)
+            for h in range(qt_hit_ptr[t], qt_hit_ptr[t + 1]):
+                v = hit_tok[h]
+                start, end = ptr[v], ptr[v + 1]
+                if n_cand + end - start > len(candidates):
+                    grown = np.empty(max(2 * len(candidates), n_cand + end - start), dtype=np.int32)
+                    grown[:n_cand] = candidates[:n_cand]
+                    candidates = grown
+                n_cand = _walk(posts, start, end, bit, qv_skip_kind[q], name_kind, skip_a, skip_b, seen, stamp,
+                               hit_mask, candidates, n_cand)
+        n_found = 0
         for c in range(n_cand):
             n = candidates[c]
-            if prune and not name_initial[n] and _bound(
-                    hit_mask[n] | unseen_mask, t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
-                    name_extra_factor) < floor - 1e-9:
-                continue  # cannot reach the floor, whatever the alignment
             s0, s1 = name_ptr[n], name_ptr[n + 1]
             nt = s1 - s0
+            if prune and not name_initial[n]:
+                mask = hit_mask[n] | unseen_mask
+                if _bound(mask, t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
+                          name_extra_factor) < floor - 1e-9:
+                    continue  # cannot reach the floor, whatever the alignment
+                if mask & ~hit_mask[n] and _bound(_hit_tokens(n, name_ptr, name_tok, vhead, vnext, hit_query_token),
+                                                  t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
+                                                  name_extra_factor) < floor - 1e-9:
+                    continue  # the same, knowing which of the tokens not walked hit the name
             n_pairs = 0
             for j in range(nt):
                 v = name_tok[s0 + j]
@@ -195,7 +306,22 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
                 score *= 1.0 - weak_penalty
             if score < floor:
                 continue
-            # Keep the top_k best, replacing the worst.
+            first_hit = _first_hit(n, name_ptr, name_tok, vhead, vnext, hit_query_token, state, n_hits_total)
+            if n_found == len(found_order):
+                grown_order = np.empty(2 * n_found, dtype=np.int64)
+                grown_order[:n_found] = found_order
+                found_order = grown_order
+                grown_score = np.empty(2 * n_found, dtype=np.float64)
+                grown_score[:n_found] = found_score
+                found_score = grown_score
+            found_order[n_found] = np.int64(first_hit) * (n_names + 1) + n
+            found_score[n_found] = score
+            n_found += 1
+        # Keep the top_k best in the order the names were found, replacing the worst.
+        _sort_found(found_order, found_score, n_found)
+        for f in range(n_found):
+            n = found_order[f] % (n_names + 1)
+            score = found_score[f]
             worst = 0
             for k in range(1, top_k):
                 if out_score[q, k] < out_score[q, worst]:

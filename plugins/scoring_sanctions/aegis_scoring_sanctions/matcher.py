@@ -119,6 +119,13 @@ class Screener:
         self._name_weight = np.bincount(owners, weights=index.token_weight[index.name_tok], minlength=index.n_names)
         self._name_initial = np.bincount(owners, weights=index.token_len[index.name_tok] == 1,
                                          minlength=index.n_names) > 0
+        # Postings restricted to names holding an initial (the scoring kernel walks them for tokens
+        # whose full postings it skips).
+        with_initial = self._name_initial[index.post_name]
+        posting_token = np.repeat(np.arange(len(index.tokens)), np.diff(index.post_ptr))
+        self._init_ptr = np.zeros(len(index.tokens) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(posting_token[with_initial], minlength=len(index.tokens)), out=self._init_ptr[1:])
+        self._init_name = index.post_name[with_initial]
         self._skip = (KIND_CODES["vessel"], KIND_CODES["aircraft"])
 
     def with_dispositions(self, dispositions: Dispositions) -> Screener:
@@ -130,48 +137,66 @@ class Screener:
 
     # -- query variants -------------------------------------------------------
 
-    def _prefetch_variant_tokens(self, names: list[NormalizedName]) -> None:
-        """Look up together the joined tokens and split parts :meth:`_variants` will ask about."""
+    def _joinable(self, left: str, right: str) -> bool:
+        """Whether the joined token needs a look-up: six letters or more, a list holds not both parts."""
         vocab = self.index.vocab
+        return len(left) + len(right) >= 6 and not (left in vocab and right in vocab)
+
+    def _prefetch_variant_tokens(self, names: list[NormalizedName], keys: list[TokenKey]) -> None:
+        """Look up together the joined tokens and split parts :meth:`_variant_slots` will ask about.
+
+        ``keys`` are the batch's distinct tokens: split parts are asked about per distinct token,
+        joined tokens per pair of adjacent tokens.
+        """
         matcher = self.tokens
+        vocab = self.index.vocab
         joins: dict[TokenKey, None] = {}
-        parts: dict[TokenKey, None] = {}
         for name in names:
             tokens = name.tokens[:MAX_TOKENS]
-            abjad = name.abjad
             for left, right in pairwise(tokens):
-                joined = left + right
-                if len(joined) >= 6 and not (left in vocab and right in vocab) and joined not in vocab:
-                    joins[joined, abjad] = None
-            for tok in tokens:
-                if len(tok) >= 6 and tok not in vocab and matcher.best(tok, abjad) < 0.9:
-                    parts.update(dict.fromkeys((part, abjad) for part in matcher.split_parts(tok)))
+                if self._joinable(left, right) and (joined := left + right) not in vocab:
+                    joins[joined, name.abjad] = None
+        parts: dict[TokenKey, None] = {}
+        for tok, abjad in keys:
+            if len(tok) >= 6 and tok not in vocab and matcher.best(tok, abjad) < 0.9:
+                parts.update(dict.fromkeys((part, abjad) for part in matcher.split_parts(tok)))
         near = matcher.near_many(joined for joined, _ in joins)
         matcher.prepare([*(key for key, close in zip(joins, near, strict=True) if close), *parts])
 
-    def _variants(self, name: NormalizedName) -> list[tuple[str, ...]]:
-        """The query's tokens, plus variants with adjacent tokens joined or a token split in two.
+    def _variant_slots(self, name: NormalizedName, slots: list[int], parts: list[tuple[int, int] | None],
+                       slot_of: dict[TokenKey, int]) -> list[list[int]]:
+        """The query's token slots, plus variants with adjacent tokens joined or a token split in two.
 
         Two tokens are joined when the list holds the joined token (exactly, or closely when one
         of them is not a list token itself); a token no list holds is split when both parts are
-        close to list tokens.
+        close to list tokens (``parts``, per slot: the slots of its two parts, or ``None``).
         """
-        tokens = name.tokens[:MAX_TOKENS]
-        variants = [tokens]
-        if not tokens:
+        variants = [slots]
+        if not slots:
             return variants
+        tokens = name.tokens[:MAX_TOKENS]
         vocab = self.index.vocab
         matcher = self.tokens
         abjad = name.abjad
         for i, (left, right) in enumerate(pairwise(tokens)):
             joined = left + right
-            if joined in vocab or (len(joined) >= 6 and not (left in vocab and right in vocab)
-                                   and matcher.near(joined) and matcher.best(joined, abjad) >= 0.8):
-                variants.append((*tokens[:i], joined, *tokens[i + 2:]))
-        for i, tok in enumerate(tokens):
-            if len(tok) >= 4 and (parts := matcher.parts_of(tok, abjad)) is not None:
-                variants.append((*tokens[:i], *parts, *tokens[i + 1:]))
+            if joined in vocab or (self._joinable(left, right) and matcher.near(joined)
+                                   and matcher.best(joined, abjad) >= 0.8):
+                variants.append([*slots[:i], slot_of.setdefault((joined, abjad), len(slot_of)), *slots[i + 2:]])
+        for i, slot in enumerate(slots):
+            if (split := parts[slot]) is not None:
+                variants.append([*slots[:i], *split, *slots[i + 1:]])
         return variants
+
+    def _split_slots(self, keys: list[TokenKey], slot_of: dict[TokenKey, int]) -> list[tuple[int, int] | None]:
+        """Per slot of ``keys``: the slots of the two parts the token may be written for, or ``None``."""
+        matcher = self.tokens
+        out: list[tuple[int, int] | None] = []
+        for tok, abjad in keys:
+            found = matcher.parts_of(tok, abjad) if len(tok) >= 4 else None
+            out.append(None if found is None else (slot_of.setdefault((found[0], abjad), len(slot_of)),
+                                                   slot_of.setdefault((found[1], abjad), len(slot_of))))
+        return out
 
     # -- screening --------------------------------------------------------------
 
@@ -217,19 +242,19 @@ class Screener:
         """Each query's normalised name and matches (before dispositions), the batch's work shared."""
         names = [normalize(query.name) if query.name else NormalizedName(()) for query in queries]
         slot_of: dict[TokenKey, int] = {}  # distinct (token, abjad) of the batch → slot
-        for name in names:
-            for tok in name.tokens[:MAX_TOKENS]:
-                slot_of.setdefault((tok, name.abjad), len(slot_of))
+        name_slots = [[slot_of.setdefault((tok, name.abjad), len(slot_of)) for tok in name.tokens[:MAX_TOKENS]]
+                      for name in names]
+        keys = list(slot_of)
         # Every distinct token of the batch is looked up once, all together (variants add a few more).
-        self.tokens.prepare(slot_of)
-        self._prefetch_variant_tokens(names)
+        self.tokens.prepare(keys)
+        self._prefetch_variant_tokens(names, keys)
+        parts = self._split_slots(keys, slot_of)
         occ_slot: list[int] = []  # per token of each variant
         qv_ptr = [0]
         qv_owner: list[int] = []
-        for qi, name in enumerate(names):
-            abjad = name.abjad
-            for variant in self._variants(name):
-                occ_slot.extend([slot_of.setdefault((tok, abjad), len(slot_of)) for tok in variant])
+        for qi, (name, slots) in enumerate(zip(names, name_slots, strict=True)):
+            for variant in self._variant_slots(name, slots, parts, slot_of):
+                occ_slot.extend(variant)
                 qv_ptr.append(len(occ_slot))
                 qv_owner.append(qi)
         qt, hit_ptr, hit_tok, hit_sim = self._token_arrays(list(slot_of), np.asarray(occ_slot, dtype=np.int64))
@@ -240,8 +265,8 @@ class Screener:
         out_name, out_score = score_queries(
             np.asarray(qv_ptr, dtype=np.int64), qt.weight, qt.first, qt.length, hit_ptr, hit_tok, hit_sim,
             person[owner], index.name_ptr, index.name_tok, index.name_kind, index.name_weak, index.post_ptr,
-            index.post_name, index.token_weight, index.token_first, index.token_len, self._name_weight,
-            self._name_initial, self._skip[0], self._skip[1],
+            index.post_name, self._init_ptr, self._init_name, index.token_weight, index.token_first,
+            index.token_len, self._name_weight, self._name_initial, self._skip[0], self._skip[1],
             s.weak_alias_penalty, s.name_extra_factor, s.max_postings, s.floor - s.evidence.dob_exact_bonus
             - s.evidence.country_match_bonus, s.top_k, self._vhead, self._seen, self._hit_mask)
         per_query = self._best_per_entry(queries, owner, out_name, out_score)

@@ -163,16 +163,19 @@ class TokenMatcher:
             return self._parts[key]
         if len(self._parts) >= self.cache_size:
             self._parts.clear()
-        vocab = self.index.vocab
-        found = None
-        for k in range(2, len(token) - 1):
-            if token[:k] in vocab and token[k:] in vocab:
-                found = (token[:k], token[k:])
-                break
-        if found is None and token not in vocab and len(token) >= 6 and self.best(token, abjad) < 0.9:
+        found = self.list_split(token)
+        if found is None and token not in self.index.vocab and len(token) >= 6 and self.best(token, abjad) < 0.9:
             found = self.split(token, abjad)
         self._parts[key] = found
         return found
+
+    def list_split(self, token: str) -> tuple[str, str] | None:
+        """The first split of ``token`` into two list tokens (shortest left part), if any."""
+        vocab = self.index.vocab
+        for k in range(2, len(token) - 1):
+            if token[:k] in vocab and token[k:] in vocab:
+                return token[:k], token[k:]
+        return None
 
     def split(self, token: str, abjad: bool = False) -> tuple[str, str] | None:
         """The best split of ``token`` into a list token and a part close to one (cached).
@@ -204,8 +207,12 @@ class TokenMatcher:
         return found
 
     def split_parts(self, token: str) -> list[str]:
-        """The parts :meth:`split` would look up for ``token`` (none when its split is known already)."""
-        if token in self._splits:
+        """The parts :meth:`split` would look up for ``token``.
+
+        None when its split is known already, or when :meth:`parts_of` needs no :meth:`split`
+        because two list tokens make ``token``.
+        """
+        if token in self._splits or self.list_split(token) is not None:
             return []
         vocab = self.index.vocab
         parts = []
