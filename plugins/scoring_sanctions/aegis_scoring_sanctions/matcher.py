@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -137,66 +137,58 @@ class Screener:
 
     # -- query variants -------------------------------------------------------
 
-    def _joinable(self, left: str, right: str) -> bool:
-        """Whether the joined token needs a look-up: six letters or more, a list holds not both parts."""
-        vocab = self.index.vocab
-        return len(left) + len(right) >= 6 and not (left in vocab and right in vocab)
+    def _variant_tokens(self, names: list[NormalizedName], name_slots: list[list[int]],
+                        slot_of: dict[TokenKey, int]) -> tuple[dict[int, list[tuple[int, int]]],
+                                                              list[tuple[int, int] | None]]:
+        """The joined tokens and split parts of the query variants, looked up together (one kernel call).
 
-    def _prefetch_variant_tokens(self, names: list[NormalizedName], keys: list[TokenKey]) -> None:
-        """Look up together the joined tokens and split parts :meth:`_variant_slots` will ask about.
-
-        ``keys`` are the batch's distinct tokens: split parts are asked about per distinct token,
-        joined tokens per pair of adjacent tokens.
+        Two adjacent tokens are joined when the list holds the joined token exactly, or closely
+        (one edit from a list token, best similarity 0.8 or more) when it is six letters or more
+        and a list holds not both parts. A token splits where :meth:`TokenMatcher.parts_many` says.
+        Returns, per query with any, the (position, slot) of each joined pair, in order; and per
+        slot of the batch's tokens, the slots of its two parts, or ``None``.
         """
         matcher = self.tokens
-        vocab = self.index.vocab
-        joins: dict[TokenKey, None] = {}
-        for name in names:
-            tokens = name.tokens[:MAX_TOKENS]
-            for left, right in pairwise(tokens):
-                if self._joinable(left, right) and (joined := left + right) not in vocab:
-                    joins[joined, name.abjad] = None
-        parts: dict[TokenKey, None] = {}
-        for tok, abjad in keys:
-            if len(tok) >= 6 and tok not in vocab and matcher.best(tok, abjad) < 0.9:
-                parts.update(dict.fromkeys((part, abjad) for part in matcher.split_parts(tok)))
-        near = matcher.near_many(joined for joined, _ in joins)
-        matcher.prepare([*(key for key, close in zip(joins, near, strict=True) if close), *parts])
+        keys = list(slot_of)
+        splits = matcher.parts_many(keys)
+        name_ptr = np.zeros(len(name_slots) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, name_slots), dtype=np.int64, count=len(name_slots)), out=name_ptr[1:])
+        flat = list(chain.from_iterable(name_slots))
+        status = matcher.join_status(keys, name_ptr, np.asarray(flat, dtype=np.int64))
+        at = np.flatnonzero(status)
+        owners = (np.searchsorted(name_ptr, at, side="right") - 1).tolist()
+        pairs = [(q, p, (keys[flat[p]][0] + keys[flat[p + 1]][0], names[q].abjad))
+                 for q, p in zip(owners, at.tolist(), strict=True)]
+        parts = [(part, abjad) for found, (_, abjad) in zip(splits, keys, strict=True) if found is not None
+                 for part in found]
+        matcher.prepare([*(key for _, _, key in pairs), *parts])
+        close = status[at] == 1
+        best = matcher.best_many(key for (_, _, key), near in zip(pairs, close.tolist(), strict=True) if near)
+        accepted = iter(sim >= 0.8 for sim in best)
+        part_slots = [None if found is None else (slot_of.setdefault((found[0], abjad), len(slot_of)),
+                                                  slot_of.setdefault((found[1], abjad), len(slot_of)))
+                      for found, (_, abjad) in zip(splits, keys, strict=True)]
+        joins: dict[int, list[tuple[int, int]]] = {}
+        for (q, p, key), near in zip(pairs, close.tolist(), strict=True):
+            if not near or next(accepted):
+                joins.setdefault(q, []).append((p - int(name_ptr[q]), slot_of.setdefault(key, len(slot_of))))
+        return joins, part_slots
 
-    def _variant_slots(self, name: NormalizedName, slots: list[int], parts: list[tuple[int, int] | None],
-                       slot_of: dict[TokenKey, int]) -> list[list[int]]:
+    @staticmethod
+    def _variant_slots(slots: list[int], joins: list[tuple[int, int]],
+                       parts: list[tuple[int, int] | None]) -> list[list[int]]:
         """The query's token slots, plus variants with adjacent tokens joined or a token split in two.
 
-        Two tokens are joined when the list holds the joined token (exactly, or closely when one
-        of them is not a list token itself); a token no list holds is split when both parts are
-        close to list tokens (``parts``, per slot: the slots of its two parts, or ``None``).
+        ``joins``: (position, slot of the joined token) of each pair to join; ``parts``, per slot:
+        the slots of its two parts, or ``None``.
         """
         variants = [slots]
-        if not slots:
-            return variants
-        tokens = name.tokens[:MAX_TOKENS]
-        vocab = self.index.vocab
-        matcher = self.tokens
-        abjad = name.abjad
-        for i, (left, right) in enumerate(pairwise(tokens)):
-            joined = left + right
-            if joined in vocab or (self._joinable(left, right) and matcher.near(joined)
-                                   and matcher.best(joined, abjad) >= 0.8):
-                variants.append([*slots[:i], slot_of.setdefault((joined, abjad), len(slot_of)), *slots[i + 2:]])
+        for i, joined in joins:
+            variants.append([*slots[:i], joined, *slots[i + 2:]])
         for i, slot in enumerate(slots):
             if (split := parts[slot]) is not None:
                 variants.append([*slots[:i], *split, *slots[i + 1:]])
         return variants
-
-    def _split_slots(self, keys: list[TokenKey], slot_of: dict[TokenKey, int]) -> list[tuple[int, int] | None]:
-        """Per slot of ``keys``: the slots of the two parts the token may be written for, or ``None``."""
-        matcher = self.tokens
-        out: list[tuple[int, int] | None] = []
-        for tok, abjad in keys:
-            found = matcher.parts_of(tok, abjad) if len(tok) >= 4 else None
-            out.append(None if found is None else (slot_of.setdefault((found[0], abjad), len(slot_of)),
-                                                   slot_of.setdefault((found[1], abjad), len(slot_of))))
-        return out
 
     # -- screening --------------------------------------------------------------
 
@@ -244,16 +236,15 @@ class Screener:
         slot_of: dict[TokenKey, int] = {}  # distinct (token, abjad) of the batch → slot
         name_slots = [[slot_of.setdefault((tok, name.abjad), len(slot_of)) for tok in name.tokens[:MAX_TOKENS]]
                       for name in names]
-        keys = list(slot_of)
         # Every distinct token of the batch is looked up once, all together (variants add a few more).
-        self.tokens.prepare(keys)
-        self._prefetch_variant_tokens(names, keys)
-        parts = self._split_slots(keys, slot_of)
+        self.tokens.prepare(list(slot_of))
+        joins, parts = self._variant_tokens(names, name_slots, slot_of)
         occ_slot: list[int] = []  # per token of each variant
         qv_ptr = [0]
         qv_owner: list[int] = []
-        for qi, (name, slots) in enumerate(zip(names, name_slots, strict=True)):
-            for variant in self._variant_slots(name, slots, parts, slot_of):
+        no_joins: list[tuple[int, int]] = []
+        for qi, slots in enumerate(name_slots):
+            for variant in self._variant_slots(slots, joins.get(qi, no_joins), parts):
                 occ_slot.extend(variant)
                 qv_ptr.append(len(occ_slot))
                 qv_owner.append(qi)

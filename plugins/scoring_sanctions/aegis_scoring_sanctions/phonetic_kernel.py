@@ -1,10 +1,11 @@
 """The phonetic keys of :mod:`~aegis_scoring_sanctions.phonetic`, computed by numba on ASCII bytes.
 
-:func:`variant_key`, :func:`spelling_key` and :func:`skeleton` write the key of
+:func:`sound_key` (Metaphone), :func:`variant_key`, :func:`spelling_key` and :func:`skeleton` write the key of
 ``chars[start:start+length]`` into ``out`` and return its length (0 for no key); ``tmp`` is scratch
 of the same size. They give byte for byte the keys of the Python functions of the same names (the
-tests compare them on every list token), which stay the definition; the fold and vowel tables are
-built from those functions' constants.
+tests compare them on every list token and on mutated tokens), which stay the definition; the fold
+and vowel tables are built from those functions' constants. :func:`sound_key` follows jellyfish's
+Metaphone rule by rule (on lower-case ASCII letters, the only tokens that get one).
 """
 
 from __future__ import annotations
@@ -167,3 +168,150 @@ def skeleton(chars, start, length, out, tmp):
             out[m] = c
             m += 1
     return _collapse_doubles(out, m)
+
+
+@njit(cache=True, nogil=True)
+def _is_aeiou(c):
+    return c == 97 or c == 101 or c == 105 or c == 111 or c == 117
+
+
+@njit(cache=True, nogil=True)
+def _is_iey(c):
+    return c == 105 or c == 101 or c == 121
+
+
+@njit(cache=True, nogil=True)
+def sound_key(chars, start, length, out):
+    """:func:`aegis_scoring_sanctions.phonetic.sound_key` (jellyfish's Metaphone) on bytes.
+
+    ``nxt``/``after`` are 0 past the end of the token (where jellyfish's rules see no letter).
+    """
+    if length < 3 or not _is_letters(chars, start, length):
+        return 0
+    c0, c1 = chars[start], chars[start + 1]
+    if ((c1 == 110 and (c0 == 107 or c0 == 103 or c0 == 112))  # kn gn pn
+            or (c0 == 119 and c1 == 114) or (c0 == 97 and c1 == 101)):  # wr ae
+        start += 1
+        length -= 1
+    m = 0
+    i = 0
+    while i < length:
+        c = chars[start + i]
+        nxt = chars[start + i + 1] if i < length - 1 else 0
+        after = chars[start + i + 2] if i < length - 2 else 0
+        prev = chars[start + i - 1] if i > 0 else 0
+        if c == nxt and c != 99:  # doubles skipped, except cc
+            i += 1
+            continue
+        if _is_aeiou(c):
+            if i == 0:
+                out[m] = c - 32
+                m += 1
+        elif c == 98:  # b, silent in a final "mb"
+            if prev != 109 or nxt != 0:
+                out[m] = 66
+                m += 1
+        elif c == 99:  # c
+            if (nxt == 105 and after == 97) or nxt == 104:
+                out[m] = 88  # X
+                m += 1
+                i += 1
+            elif _is_iey(nxt):
+                out[m] = 83  # S
+                m += 1
+                i += 1
+            else:
+                out[m] = 75  # K
+                m += 1
+        elif c == 100:  # d
+            if nxt == 103 and _is_iey(after):
+                out[m] = 74  # J
+                m += 1
+                i += 2
+            else:
+                out[m] = 84  # T
+                m += 1
+        elif c == 102 or c == 106 or c == 108 or c == 109 or c == 110 or c == 114:  # f j l m n r
+            out[m] = c - 32
+            m += 1
+        elif c == 103:  # g
+            if _is_iey(nxt):
+                out[m] = 74  # J
+                m += 1
+            elif nxt == 104 and not _is_aeiou(after):
+                i += 1
+            elif nxt == 110 and after == 0:  # a final "gn" is silent
+                i += 1
+            else:
+                out[m] = 75  # K
+                m += 1
+        elif c == 104:  # h
+            if i == 0 or _is_aeiou(nxt) or not _is_aeiou(prev):
+                out[m] = 72
+                m += 1
+        elif c == 107:  # k
+            if i == 0 or prev != 99:
+                out[m] = 75
+                m += 1
+        elif c == 112:  # p
+            if nxt == 104:
+                out[m] = 70  # F
+                m += 1
+                i += 1
+            else:
+                out[m] = 80
+                m += 1
+        elif c == 113:  # q
+            out[m] = 75
+            m += 1
+        elif c == 115:  # s
+            if nxt == 104:
+                out[m] = 88
+                m += 1
+                i += 1
+            elif nxt == 105 and (after == 111 or after == 97):
+                out[m] = 88
+                m += 1
+                i += 2
+            else:
+                out[m] = 83
+                m += 1
+        elif c == 116:  # t
+            if nxt == 105 and (after == 111 or after == 97):
+                out[m] = 88
+                m += 1
+            elif nxt == 104:
+                out[m] = 48  # "0" (th)
+                m += 1
+                i += 1
+            elif nxt != 99 or after != 104:
+                out[m] = 84
+                m += 1
+        elif c == 118:  # v
+            out[m] = 70
+            m += 1
+        elif c == 119:  # w
+            if i == 0 and nxt == 104:
+                i += 1
+                out[m] = 87
+                m += 1
+            elif _is_aeiou(nxt):
+                out[m] = 87
+                m += 1
+        elif c == 120:  # x
+            if i == 0:
+                out[m] = 88 if nxt == 104 or (nxt == 105 and (after == 111 or after == 97)) else 83
+                m += 1
+            else:
+                out[m] = 75
+                out[m + 1] = 83
+                m += 2
+        elif c == 121:  # y
+            if _is_aeiou(nxt):
+                out[m] = 89
+                m += 1
+        elif c == 122:  # z
+            out[m] = 83
+            m += 1
+        i += 1
+    return m

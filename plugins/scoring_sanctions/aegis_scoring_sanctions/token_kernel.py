@@ -1,14 +1,13 @@
 """The numba kernels that find a query token's similar list tokens through the blocking keys.
 
 For a whole batch of query tokens at once, :func:`score_tokens` looks up each token's one-deletion
-keys, transliteration-variant and spelling keys and (Arabic script) consonant skeletons in the
-index's key tables (:class:`~aegis_scoring_sanctions.key_table.KeyTable`; Metaphone candidates come
-from the caller), tags each candidate list token with why it is one (the ``CAND_*`` bits), computes the
-optimal-string-alignment similarity (``1 - distance / longer length``, rounded to float32 exactly as
-rapidfuzz's ``process.cdist`` with ``OSA.normalized_similarity`` returns it), applies the phonetic
-lift or the spelling / skeleton similarity, keeps candidates at or above the floor and returns the
-``max_hits`` best of each token, best first (ties by the plain edit similarity, then by the higher
-token id).
+keys, Metaphone, transliteration-variant and spelling keys and (Arabic script) consonant skeletons
+in the index's key tables (:class:`~aegis_scoring_sanctions.key_table.KeyTable`), tags each
+candidate list token with why it is one (the ``CAND_*`` bits), computes the optimal-string-alignment
+similarity (``1 - distance / longer length``, rounded to float32 exactly as rapidfuzz's
+``process.cdist`` with ``OSA.normalized_similarity`` returns it), applies the phonetic lift or the
+spelling / skeleton similarity, keeps candidates at or above the floor and returns the ``max_hits``
+best of each token, best first (ties by the plain edit similarity, then by the higher token id).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from aegis_scoring_sanctions.key_table import find
-from aegis_scoring_sanctions.phonetic_kernel import skeleton, spelling_key, variant_key
+from aegis_scoring_sanctions.phonetic_kernel import skeleton, sound_key, spelling_key, variant_key
 
 #: Why a list token is a candidate of a query token (bits; a candidate may have several).
 CAND_EDIT = 1  # shares a one-deletion key
@@ -77,37 +76,74 @@ def _add(tid, why, flags, uniq, n_uniq):
 
 
 @njit(cache=True, nogil=True)
-def near_tokens(q_chars, q_ptr, deletes):
-    """Per query token: whether a list token is at most one edit away (it or a deletion is a delete key)."""
-    n_q = len(q_ptr) - 1
-    out = np.zeros(n_q, dtype=np.bool_)
-    for q in range(n_q):
-        a0, la = q_ptr[q], q_ptr[q + 1] - q_ptr[q]
-        if find(deletes, q_chars, a0, la, -1) >= 0:
-            out[q] = True
-            continue
+def _gather(q_chars, a0, la, abjad, exact, deletes, sounds, variants, spellings, skeletons, limits, flags, uniq,
+            key, tmp):
+    """Tag every candidate list token of ``q_chars[a0:a0+la]`` with why it is one: ``(uniq, n_uniq)``."""
+    min_delete_len, min_phonetic_len, min_key_len, min_skeleton_len = limits
+    n_uniq = 0
+    if exact >= 0:
+        uniq, n_uniq = _add(exact, CAND_EXACT, flags, uniq, n_uniq)
+    if la >= min_delete_len:
+        uniq, n_uniq = _add_key(deletes, find(deletes, q_chars, a0, la, -1), CAND_EDIT, flags, uniq, n_uniq)
         for p in range(la):
-            if find(deletes, q_chars, a0, la, p) >= 0:
-                out[q] = True
+            uniq, n_uniq = _add_key(deletes, find(deletes, q_chars, a0, la, p), CAND_EDIT, flags, uniq, n_uniq)
+    if la >= min_phonetic_len:
+        n = sound_key(q_chars, a0, la, key)
+        if n >= min_key_len:
+            uniq, n_uniq = _add_key(sounds, find(sounds, key, 0, n, -1), CAND_LIFTED, flags, uniq, n_uniq)
+        n = variant_key(q_chars, a0, la, key, tmp)
+        if n >= min_key_len:
+            uniq, n_uniq = _add_key(variants, find(variants, key, 0, n, -1), CAND_LIFTED, flags, uniq, n_uniq)
+    n = spelling_key(q_chars, a0, la, key, tmp)
+    if n > 0:
+        uniq, n_uniq = _add_key(spellings, find(spellings, key, 0, n, -1), CAND_SAME, flags, uniq, n_uniq)
+    if abjad:
+        for drop in range(2):  # the skeleton, and that of the token without a leading "l" (al-)
+            if drop == 1 and not (la > 0 and q_chars[a0] == 108):
                 break
-    return out
+            n = skeleton(q_chars, a0 + drop, la - drop, key, tmp)
+            if n >= min_skeleton_len:
+                why = CAND_SAME if n >= min_key_len else CAND_SHORT
+                uniq, n_uniq = _add_key(skeletons, find(skeletons, key, 0, n, -1), why, flags, uniq, n_uniq)
+    return uniq, n_uniq
 
 
 @njit(cache=True, nogil=True)
-def score_tokens(q_chars, q_ptr, q_abjad, q_exact, q_sound_ptr, sound_tok, deletes, variants, spellings, skeletons,
+def _similarity(q_chars, a0, la, tid, why, exact, tok_chars, tok_ptr, tok_len, min_phonetic_len, ceiling, lift,
+                short_similarity, prev2, prev, cur):
+    """``(similarity, plain edit similarity)`` of the query token and candidate ``tid`` tagged ``why``."""
+    lb = tok_len[tid]
+    longer = max(la, lb)
+    if longer == 0:
+        raw = 1.0
+    else:
+        dist = _osa_distance(q_chars, a0, la, tok_chars, tok_ptr[tid], lb, prev2, prev, cur)
+        raw = np.float64(np.float32(1.0 - dist / longer))  # rapidfuzz's cdist returns float32
+    sim = raw
+    if sim < ceiling and tid != exact:
+        if why & CAND_SAME:
+            sim = ceiling
+        elif why & CAND_SHORT:
+            sim = max(sim, short_similarity)
+        elif why & CAND_LIFTED and lb >= min_phonetic_len:
+            sim = min(ceiling, sim + lift)
+    return sim, raw
+
+
+@njit(cache=True, nogil=True)
+def score_tokens(q_chars, q_ptr, q_abjad, q_exact, deletes, sounds, variants, spellings, skeletons,
                  tok_chars, tok_ptr, tok_len, max_tok_len, limits, floor, ceiling, lift, short_similarity, max_hits,
                  flags):
     """Each query token's similar list tokens: ``(hit_ptr, hit_tok, hit_sim)``, best first per token.
 
     Query token ``q`` is ``q_chars[q_ptr[q]:q_ptr[q+1]]``, from an Arabic-script name when
-    ``q_abjad[q]``; ``q_exact[q]`` is its own list token id (-1 when no list holds it) and
-    ``sound_tok[q_sound_ptr[q]:q_sound_ptr[q+1]]`` the list tokens sharing its Metaphone key. List
+    ``q_abjad[q]``; ``q_exact[q]`` is its own list token id (-1 when no list holds it). List
     token ``t`` is ``tok_chars[tok_ptr[t]:tok_ptr[t]+tok_len[t]]``, at most ``max_tok_len`` long.
     ``limits`` are the minimum lengths (token for deletion keys, token for phonetic keys, key,
     skeleton). ``flags`` (uint8, one per list token, all 0) is scratch the caller keeps; it is all 0
     again on return.
     """
-    min_delete_len, min_phonetic_len, min_key_len, min_skeleton_len = limits
+    min_phonetic_len = limits[1]
     n_q = len(q_ptr) - 1
     hit_ptr = np.zeros(n_q + 1, dtype=np.int64)
     hit_tok = np.empty(max(n_q * max_hits, 1), dtype=np.int32)
@@ -119,8 +155,8 @@ def score_tokens(q_chars, q_ptr, q_abjad, q_exact, q_sound_ptr, sound_tok, delet
     prev2 = np.empty(width, dtype=np.int64)
     prev = np.empty(width, dtype=np.int64)
     cur = np.empty(width, dtype=np.int64)
-    key = np.empty(width, dtype=np.uint8)
-    tmp = np.empty(width, dtype=np.uint8)
+    key = np.empty(2 * width, dtype=np.uint8)
+    tmp = np.empty(2 * width, dtype=np.uint8)
     uniq = np.empty(256, dtype=np.int32)
     keep_sim = np.empty(64, dtype=np.float64)
     keep_raw = np.empty(64, dtype=np.float64)
@@ -129,30 +165,8 @@ def score_tokens(q_chars, q_ptr, q_abjad, q_exact, q_sound_ptr, sound_tok, delet
     for q in range(n_q):
         a0, la = q_ptr[q], q_ptr[q + 1] - q_ptr[q]
         exact = q_exact[q]
-        n_uniq = 0
-        if exact >= 0:
-            uniq, n_uniq = _add(exact, CAND_EXACT, flags, uniq, n_uniq)
-        if la >= min_delete_len:
-            uniq, n_uniq = _add_key(deletes, find(deletes, q_chars, a0, la, -1), CAND_EDIT, flags, uniq, n_uniq)
-            for p in range(la):
-                uniq, n_uniq = _add_key(deletes, find(deletes, q_chars, a0, la, p), CAND_EDIT, flags, uniq, n_uniq)
-        for c in range(q_sound_ptr[q], q_sound_ptr[q + 1]):
-            uniq, n_uniq = _add(sound_tok[c], CAND_LIFTED, flags, uniq, n_uniq)
-        if la >= min_phonetic_len:
-            n = variant_key(q_chars, a0, la, key, tmp)
-            if n >= min_key_len:
-                uniq, n_uniq = _add_key(variants, find(variants, key, 0, n, -1), CAND_LIFTED, flags, uniq, n_uniq)
-        n = spelling_key(q_chars, a0, la, key, tmp)
-        if n > 0:
-            uniq, n_uniq = _add_key(spellings, find(spellings, key, 0, n, -1), CAND_SAME, flags, uniq, n_uniq)
-        if q_abjad[q]:
-            for drop in range(2):  # the skeleton, and that of the token without a leading "l" (al-)
-                if drop == 1 and not (la > 0 and q_chars[a0] == 108):
-                    break
-                n = skeleton(q_chars, a0 + drop, la - drop, key, tmp)
-                if n >= min_skeleton_len:
-                    why = CAND_SAME if n >= min_key_len else CAND_SHORT
-                    uniq, n_uniq = _add_key(skeletons, find(skeletons, key, 0, n, -1), why, flags, uniq, n_uniq)
+        uniq, n_uniq = _gather(q_chars, a0, la, q_abjad[q], exact, deletes, sounds, variants, spellings, skeletons,
+                               limits, flags, uniq, key, tmp)
         if n_uniq > len(keep_sim):
             keep_sim = np.empty(len(uniq), dtype=np.float64)
             keep_raw = np.empty(len(uniq), dtype=np.float64)
@@ -162,21 +176,8 @@ def score_tokens(q_chars, q_ptr, q_abjad, q_exact, q_sound_ptr, sound_tok, delet
             tid = uniq[u]
             why = flags[tid]
             flags[tid] = 0
-            lb = tok_len[tid]
-            longer = max(la, lb)
-            if longer == 0:
-                raw = 1.0
-            else:
-                dist = _osa_distance(q_chars, a0, la, tok_chars, tok_ptr[tid], lb, prev2, prev, cur)
-                raw = np.float64(np.float32(1.0 - dist / longer))  # rapidfuzz's cdist returns float32
-            sim = raw
-            if sim < ceiling and tid != exact:
-                if why & CAND_SAME:
-                    sim = ceiling
-                elif why & CAND_SHORT:
-                    sim = max(sim, short_similarity)
-                elif why & CAND_LIFTED and lb >= min_phonetic_len:
-                    sim = min(ceiling, sim + lift)
+            sim, raw = _similarity(q_chars, a0, la, tid, why, exact, tok_chars, tok_ptr, tok_len, min_phonetic_len,
+                                   ceiling, lift, short_similarity, prev2, prev, cur)
             if sim < floor:
                 continue
             # Insert in order: by similarity, then raw similarity, then token id, all descending.
@@ -197,3 +198,139 @@ def score_tokens(q_chars, q_ptr, q_abjad, q_exact, q_sound_ptr, sound_tok, delet
             n_out += 1
         hit_ptr[q + 1] = n_out
     return hit_ptr, hit_tok[:n_out], hit_sim[:n_out]
+
+
+@njit(cache=True, nogil=True)
+def _token_id(vocab, chars, start, length):
+    """The list token id of ``chars[start:start+length]``, or -1."""
+    k = find(vocab, chars, start, length, -1)
+    return -1 if k < 0 else vocab[3][vocab[2][k]]
+
+
+@njit(cache=True, nogil=True)
+def split_tokens(q_chars, q_ptr, q_abjad, q_search, vocab, deletes, sounds, variants, spellings, skeletons,
+                 tok_chars, tok_ptr, tok_len, max_tok_len, limits, floor, ceiling, lift, short_similarity,
+                 split_similarity, flags):
+    """Per query token, where it splits: ``(list_at, best_at)`` (0: nowhere).
+
+    ``list_at[q]``: the first split (shortest left part) into two list tokens. ``best_at[q]``, only
+    searched where ``q_search[q]`` and no list split exists: the split into a list token and a part
+    whose closest list token (the best similarity of :func:`score_tokens`, 0 for a part shorter
+    than the deletion-key length) reaches ``split_similarity``, with the largest length-weighted
+    similarity (the first such on ties). ``vocab`` maps list tokens to their ids; the other
+    arguments are :func:`score_tokens`'s.
+    """
+    min_delete_len, min_phonetic_len = limits[0], limits[1]
+    n_q = len(q_ptr) - 1
+    list_at = np.zeros(n_q, dtype=np.int64)
+    best_at = np.zeros(n_q, dtype=np.int64)
+    longest = 1
+    for q in range(n_q):
+        longest = max(longest, q_ptr[q + 1] - q_ptr[q])
+    width = max(longest, max_tok_len) + 2
+    prev2 = np.empty(width, dtype=np.int64)
+    prev = np.empty(width, dtype=np.int64)
+    cur = np.empty(width, dtype=np.int64)
+    key = np.empty(2 * width, dtype=np.uint8)
+    tmp = np.empty(2 * width, dtype=np.uint8)
+    uniq = np.empty(256, dtype=np.int32)
+    cand_bound = np.empty(longest, dtype=np.float64)
+    cand_at = np.empty(longest, dtype=np.int64)  # k: the left part is a list token; -k: the right one
+    for q in range(n_q):
+        a0, la = q_ptr[q], q_ptr[q + 1] - q_ptr[q]
+        for k in range(2, la - 1):
+            if _token_id(vocab, q_chars, a0, k) >= 0 and _token_id(vocab, q_chars, a0 + k, la - k) >= 0:
+                list_at[q] = k
+                break
+        if list_at[q] or not q_search[q]:
+            continue
+        # The splits with a list token on one side, most promising first. The other part is no list
+        # token (else a list split exists), so its similarity is at most that of one edit in a token
+        # one letter longer, or a key's set similarity: a split whose bound is below the best found
+        # is not scored.
+        n_cand = 0
+        for k in range(2, la - 1):
+            if _token_id(vocab, q_chars, a0, k) >= 0:
+                plen, whole_left = la - k, True
+            elif _token_id(vocab, q_chars, a0 + k, la - k) >= 0:
+                plen, whole_left = k, False
+            else:
+                continue
+            top = max(ceiling, short_similarity, np.float64(np.float32(1.0 - 1 / (plen + 1))))
+            bound = 1.0 * k + top * (la - k) if whole_left else top * k + 1.0 * (la - k)
+            c = n_cand
+            while c > 0 and cand_bound[c - 1] < bound:
+                cand_bound[c] = cand_bound[c - 1]
+                cand_at[c] = cand_at[c - 1]
+                c -= 1
+            cand_bound[c] = bound
+            cand_at[c] = k if whole_left else -k
+            n_cand += 1
+        best_quality = 0.0
+        for c in range(n_cand):
+            if cand_bound[c] < best_quality:
+                break
+            k = abs(cand_at[c])
+            whole_left = cand_at[c] > 0
+            p0, plen = (a0 + k, la - k) if whole_left else (a0, k)
+            part_sim = 0.0  # the part's closest list token
+            if plen >= min_delete_len:
+                exact = _token_id(vocab, q_chars, p0, plen)
+                uniq, n_uniq = _gather(q_chars, p0, plen, q_abjad[q], exact, deletes, sounds, variants, spellings,
+                                       skeletons, limits, flags, uniq, key, tmp)
+                for u in range(n_uniq):
+                    tid = uniq[u]
+                    why = flags[tid]
+                    flags[tid] = 0
+                    sim, _ = _similarity(q_chars, p0, plen, tid, why, exact, tok_chars, tok_ptr, tok_len,
+                                         min_phonetic_len, ceiling, lift, short_similarity, prev2, prev, cur)
+                    if sim >= floor and sim > part_sim:
+                        part_sim = sim
+            if part_sim < split_similarity:
+                continue
+            quality = 1.0 * k + part_sim * (la - k) if whole_left else part_sim * k + 1.0 * (la - k)
+            if quality > best_quality or (quality == best_quality and k < best_at[q]):
+                best_quality = quality
+                best_at[q] = k
+    return list_at, best_at
+
+
+@njit(cache=True, nogil=True)
+def join_pairs(name_ptr, slots, q_chars, q_ptr, vocab, deletes, min_joined_len):
+    """Per pair of adjacent tokens of each name, what their joined token is to the lists.
+
+    Name ``n``'s tokens are the query tokens ``slots[name_ptr[n]:name_ptr[n+1]]`` (token ``s`` is
+    ``q_chars[q_ptr[s]:q_ptr[s+1]]``). The pair starting at position ``p`` gets ``out[p]``: 2 when
+    the joined token is a list token; 1 when it is not but is at most one edit from one (it or a
+    deletion is a deletion key), is ``min_joined_len`` letters or more and a list holds not both
+    parts; 0 otherwise (and at each name's last position).
+    """
+    n_slots = len(q_ptr) - 1
+    listed = np.zeros(n_slots, dtype=np.bool_)
+    longest = 1
+    for s in range(n_slots):
+        listed[s] = find(vocab, q_chars, q_ptr[s], q_ptr[s + 1] - q_ptr[s], -1) >= 0
+        longest = max(longest, q_ptr[s + 1] - q_ptr[s])
+    buf = np.empty(2 * longest, dtype=np.uint8)
+    out = np.zeros(len(slots), dtype=np.int8)
+    for n in range(len(name_ptr) - 1):
+        for p in range(name_ptr[n], name_ptr[n + 1] - 1):
+            left, right = slots[p], slots[p + 1]
+            ll = q_ptr[left + 1] - q_ptr[left]
+            lr = q_ptr[right + 1] - q_ptr[right]
+            for i in range(ll):
+                buf[i] = q_chars[q_ptr[left] + i]
+            for i in range(lr):
+                buf[ll + i] = q_chars[q_ptr[right] + i]
+            size = ll + lr
+            if find(vocab, buf, 0, size, -1) >= 0:
+                out[p] = 2
+            elif size >= min_joined_len and not (listed[left] and listed[right]):
+                if find(deletes, buf, 0, size, -1) >= 0:
+                    out[p] = 1
+                    continue
+                for d in range(size):
+                    if find(deletes, buf, 0, size, d) >= 0:
+                        out[p] = 1
+                        break
+    return out

@@ -7,26 +7,25 @@ similarity (rapidfuzz's ``OSA.normalized_similarity``, as ``process.cdist`` retu
 phonetic keys raise it (by at most ``phonetic_lift``, to at most ``phonetic_similarity``); an
 agreeing spelling key, or skeleton of an Arabic-script token, sets it to ``phonetic_similarity``.
 
-The Metaphone look-up happens here; every other key look-up and the scoring, for all new tokens of
-a batch at once, in the numba kernel of :mod:`~aegis_scoring_sanctions.token_kernel` (on the
+Every key look-up (Metaphone included) and the scoring, for all new tokens of a batch at once,
+happen in the numba kernel of :mod:`~aegis_scoring_sanctions.token_kernel` (on the
 index's maps in :class:`~aegis_scoring_sanctions.key_table.KeyTable` form). Results are cached per
 token (bounded), in flat arrays, since names reuse tokens heavily even when whole names are new.
 
 A long token no list holds may be two joined tokens (``raqibtakhari``): :meth:`TokenMatcher.split`
-finds the best split into a list token and a part close to one.
+finds the best split into a list token and a part close to one; :meth:`TokenMatcher.parts_many`
+does the same for a batch of tokens inside the kernel (:func:`~aegis_scoring_sanctions.token_kernel.split_tokens`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import chain
 
 import numpy as np
 
 from aegis_scoring_sanctions.index import MIN_DELETE_LEN, MIN_KEY_LEN, MIN_SKELETON_LEN, NameIndex
 from aegis_scoring_sanctions.key_table import KeyTable
-from aegis_scoring_sanctions.phonetic import sound_key
-from aegis_scoring_sanctions.token_kernel import near_tokens, score_tokens
+from aegis_scoring_sanctions.token_kernel import join_pairs, score_tokens, split_tokens
 
 #: A query token's similar list tokens: (token ids, similarities), best first.
 TokenHits = tuple[tuple[int, ...], tuple[float, ...]]
@@ -39,6 +38,8 @@ MIN_PHONETIC_LEN = 3
 MAX_HITS = 24
 #: Similarity given to list tokens sharing a two-consonant skeleton with an Arabic-script token.
 SHORT_SKELETON_SIMILARITY = 0.8
+#: A joined token shorter than this is not looked up unless a list holds it exactly.
+MIN_JOINED_LEN = 6
 #: A split part must match a list token at least this well.
 SPLIT_SIMILARITY = 0.8
 #: A cached key's hits are stored as ``start << _COUNT_BITS | count``.
@@ -63,14 +64,17 @@ class TokenMatcher:
         self._tok = np.empty(4096, dtype=np.int32)  # the store: hits of the cached keys, key after key
         self._sim = np.empty(4096, dtype=np.float64)
         self._used = 0
-        self._near: dict[str, bool] = {}
         self._splits: dict[str, tuple[str, str] | None] = {}
         self._parts: dict[TokenKey, tuple[str, str] | None] = {}
         self._tok_chars, self._tok_ptr = _encode(index.tokens)
         self._max_len = int(index.token_len.max()) if len(index.token_len) else 0
         self._flags = np.zeros(max(len(index.tokens), 1), dtype=np.uint8)
-        self._tables = tuple(KeyTable.build(m) for m in (index.deletes, index.variants, index.spellings,
-                                                         index.skeletons))
+        self._tables = tuple(KeyTable.build(m) for m in (index.deletes, index.sounds, index.variants,
+                                                         index.spellings, index.skeletons))
+        self._vocab = KeyTable.build({token: (tid,) for token, tid in index.vocab.items()})
+        #: The kernels' arguments after the key tables: list tokens, limits, similarities.
+        self._scoring = (self._tok_chars, self._tok_ptr, index.token_len, self._max_len, _LIMITS, min_similarity,
+                         phonetic_similarity, phonetic_lift, SHORT_SKELETON_SIMILARITY)
 
     def hits(self, token: str, abjad: bool = False) -> TokenHits:
         """Similar list tokens of ``token``, best first (cached)."""
@@ -83,6 +87,11 @@ class TokenMatcher:
         if code is None:
             code = self._codes([(token, abjad)])[0]
         return float(self._sim[code >> _COUNT_BITS]) if code & _COUNT_MASK else 0.0
+
+    def best_many(self, keys: Iterable[TokenKey]) -> list[float]:
+        """:meth:`best` of each key (the ones not cached looked up together)."""
+        codes = np.asarray(self._codes(keys), dtype=np.int64)
+        return np.where(codes & _COUNT_MASK, self._sim[codes >> _COUNT_BITS], 0.0).tolist()
 
     def prepare(self, keys: Iterable[TokenKey]) -> None:
         """Compute (together, in one kernel call) and cache the hits of those ``keys`` not cached yet."""
@@ -130,33 +139,12 @@ class TokenMatcher:
         self._used = end
         return start
 
-    def near(self, token: str) -> bool:
-        """Whether some list token is at most one edit from ``token`` (deletion keys only: cheap; cached)."""
-        found = self._near.get(token)
-        if found is None:
-            found = self.near_many([token])[0]
-        return found
-
-    def near_many(self, tokens: Iterable[str]) -> list[bool]:
-        """:meth:`near` of each token; the ones not cached are looked up together, in one kernel call."""
-        tokens = list(tokens)
-        cache = self._near
-        found = [cache.get(token) for token in tokens]
-        missing = list(dict.fromkeys(t for t, hit in zip(tokens, found, strict=True) if hit is None))
-        if not missing:
-            return found  # type: ignore[return-value]
-        computed = dict(zip(missing, near_tokens(*_encode(missing), self._tables[0]).tolist(), strict=True))
-        if len(cache) + len(computed) > self.cache_size:
-            cache.clear()
-        if len(computed) <= self.cache_size:
-            cache.update(computed)
-        return [hit if hit is not None else computed[t] for t, hit in zip(tokens, found, strict=True)]
-
     def parts_of(self, token: str, abjad: bool = False) -> tuple[str, str] | None:
         """The two tokens ``token`` may be written for (cached): two list tokens, or :meth:`split`'s pair.
 
         :meth:`split` is tried for a token of six letters or more that no list holds and none
-        holds closely (best similarity under 0.9).
+        holds closely (best similarity under 0.9). One token at a time, in Python: the definition
+        :meth:`parts_many` (what screening uses) is tested against.
         """
         key = (token, abjad)
         if key in self._parts:
@@ -168,6 +156,51 @@ class TokenMatcher:
             found = self.split(token, abjad)
         self._parts[key] = found
         return found
+
+    def parts_many(self, keys: list[TokenKey]) -> list[tuple[str, str] | None]:
+        """:meth:`parts_of` of each key (``None`` under four letters); the new ones in one kernel call.
+
+        Gives what :meth:`parts_of`, the reference, gives called key after key (its memory of
+        :meth:`split` per token, whatever the abjad flag, included).
+        """
+        parts = self._parts
+        todo = list(dict.fromkeys(key for key in keys if len(key[0]) >= 4 and key not in parts))
+        if todo:
+            if len(parts) + len(todo) > self.cache_size:
+                parts.clear()
+            splits = self._splits
+            if len(splits) + len(todo) > self.cache_size:
+                splits.clear()
+            vocab = self.index.vocab
+            eligible = [len(token) >= 6 and token not in vocab and sim < 0.9
+                        for (token, _), sim in zip(todo, self.best_many(todo), strict=True)]
+            searched: dict[str, int] = {}  # token → the first key that searches its split
+            for i, (token, _) in enumerate(todo):
+                if eligible[i] and token not in splits and token not in searched:
+                    searched[token] = i
+            search = np.zeros(len(todo), dtype=np.bool_)
+            search[list(searched.values())] = True
+            q_chars, q_ptr = _encode([token for token, _ in todo])
+            q_abjad = np.fromiter((abjad for _, abjad in todo), dtype=np.bool_, count=len(todo))
+            list_at, best_at = split_tokens(q_chars, q_ptr, q_abjad, search, self._vocab, *self._tables,
+                                            *self._scoring, SPLIT_SIMILARITY, self._flags)
+            for token, i in searched.items():
+                if not list_at[i]:
+                    k = int(best_at[i])
+                    splits[token] = (token[:k], token[k:]) if k else None
+            for i, ((token, abjad), k) in enumerate(zip(todo, list_at.tolist(), strict=True)):
+                parts[token, abjad] = (token[:k], token[k:]) if k else splits[token] if eligible[i] else None
+        return [parts[key] if len(key[0]) >= 4 else None for key in keys]
+
+    def join_status(self, keys: list[TokenKey], name_ptr: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """Per pair of adjacent tokens: the joined token is a list token (2), may be close to one (1), neither (0).
+
+        Name ``n``'s tokens are ``keys[s]`` for ``s`` in ``slots[name_ptr[n]:name_ptr[n+1]]``; the
+        pair starting at position ``p`` of ``slots`` gets entry ``p``
+        (:func:`~aegis_scoring_sanctions.token_kernel.join_pairs`).
+        """
+        q_chars, q_ptr = _encode([token for token, _ in keys])
+        return join_pairs(name_ptr, slots, q_chars, q_ptr, self._vocab, self._tables[0], MIN_JOINED_LEN)
 
     def list_split(self, token: str) -> tuple[str, str] | None:
         """The first split of ``token`` into two list tokens (shortest left part), if any."""
@@ -206,50 +239,14 @@ class TokenMatcher:
         self._splits[token] = found
         return found
 
-    def split_parts(self, token: str) -> list[str]:
-        """The parts :meth:`split` would look up for ``token``.
-
-        None when its split is known already, or when :meth:`parts_of` needs no :meth:`split`
-        because two list tokens make ``token``.
-        """
-        if token in self._splits or self.list_split(token) is not None:
-            return []
-        vocab = self.index.vocab
-        parts = []
-        for k in range(2, len(token) - 1):
-            left, right = token[:k], token[k:]
-            if left in vocab:
-                if len(right) >= MIN_DELETE_LEN:
-                    parts.append(right)
-            elif right in vocab and len(left) >= MIN_DELETE_LEN:
-                parts.append(left)
-        return parts
-
     def _compute(self, keys: list[TokenKey]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Find and score the candidates of every token in one kernel call (Metaphone keys looked up here)."""
-        index = self.index
-        vocab_get = index.vocab.get
-        sounds_get = index.sounds.get
-        exact_ids: list[int] = []
-        sounds: list[tuple[int, ...]] = []
-        for token, _ in keys:
-            exact = vocab_get(token)
-            exact_ids.append(-1 if exact is None else exact)
-            found = None
-            if len(token) >= MIN_PHONETIC_LEN and len(key := sound_key(token)) >= MIN_KEY_LEN:
-                found = sounds_get(key)
-            sounds.append(found or ())
-        sizes = np.fromiter(map(len, sounds), dtype=np.int64, count=len(sounds))
-        sound_ptr = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=sound_ptr[1:])
-        sound_tok = np.fromiter(chain.from_iterable(sounds), dtype=np.int32, count=int(sound_ptr[-1]))
+        """Find and score the candidates of every token in one kernel call."""
+        vocab_get = self.index.vocab.get
+        exact_ids = np.fromiter((vocab_get(token, -1) for token, _ in keys), dtype=np.int32, count=len(keys))
         q_chars, q_ptr = _encode([token for token, _ in keys])
         q_abjad = np.fromiter((abjad for _, abjad in keys), dtype=np.bool_, count=len(keys))
-        hit_ptr, hit_tok, hit_sim = score_tokens(
-            q_chars, q_ptr, q_abjad, np.asarray(exact_ids, dtype=np.int32), sound_ptr, sound_tok, *self._tables,
-            self._tok_chars, self._tok_ptr, index.token_len, self._max_len, _LIMITS, self.min_similarity,
-            self.phonetic_similarity, self.phonetic_lift, SHORT_SKELETON_SIMILARITY, MAX_HITS, self._flags)
-        return hit_ptr, hit_tok, hit_sim
+        return score_tokens(q_chars, q_ptr, q_abjad, exact_ids, *self._tables, *self._scoring, MAX_HITS,
+                            self._flags)
 
 
 def _encode(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -105,6 +106,20 @@ def test_phonetic_keys_on_bytes_equal_the_python_keys(index, name):
         assert bytes(out[:n]).decode() == python_key(token), token
 
 
+def test_metaphone_on_bytes_equals_jellyfish(index):
+    """Every list token and 20,000 mutated or random ones: the port agrees with jellyfish's Metaphone."""
+    out = np.zeros(128, dtype=np.uint8)
+    rng = random.Random(12)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    random_tokens = ["".join(rng.choice(letters[:rng.randrange(5, 27)]) for _ in range(rng.randrange(1, 9)))
+                     for _ in range(10_000)]
+    crafted = ["foreign", "gnome", "knight", "aeon", "wright", "lamb", "mbm", "singh", "ghgh", "xhosa", "xiao",
+               "tchaikovsky", "sciacca", "dgenerate", "witch", "whale", "yyy", "accra", "thth", "ab1"]
+    for token in [*index.tokens, *CRAFTED, *crafted, *_mutations(index.tokens, rng, 10_000), *random_tokens]:
+        n = phonetic_kernel.sound_key(_bytes(token), 0, len(token), out)
+        assert bytes(out[:n]).decode() == phonetic.sound_key(token), token
+
+
 def test_key_table_finds_exactly_the_keys_of_its_map(index):
     table = KeyTable.build(index.deletes)
     keys = list(index.deletes)
@@ -144,3 +159,55 @@ def test_hits_stay_right_when_the_token_cache_overflows(index):
         assert (tuple(ids[ptr[i]:ptr[i + 1]].tolist()), tuple(sims[ptr[i]:ptr[i + 1]].tolist())) \
             == roomy.hits(*key)
     assert [tight.best(*key) for key in keys] == [roomy.best(*key) for key in keys]
+
+
+def test_split_parts_in_the_kernel_equal_the_python_splits(index):
+    """Joined list tokens (with and without a typo), mutated and random tokens, both scripts, repeats."""
+    rng = random.Random(5)
+    tokens = index.tokens
+    joined = [rng.choice(tokens) + rng.choice(tokens) for _ in range(1500)]
+    typo = _mutations(joined, rng, 1500)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    noise = ["".join(rng.choice(letters) for _ in range(rng.randrange(4, 14))) for _ in range(500)]
+    crafted = ["raqibtakhari", "usamabinladen", "abdulrahman", "abdulrahmman", "mohammedali", "jinping", "xy"]
+    words = [*crafted, *joined, *typo, *noise, *rng.sample(tokens, 300)]
+    keys = [(w, False) for w in words] + [(w, True) for w in words[::3]] + [(w, False) for w in words[:50]]
+    rng.shuffle(keys)
+    reference = TokenMatcher(index, 0.72, 0.88)
+    expected = [reference.parts_of(*key) if len(key[0]) >= 4 else None for key in keys]
+    batched = TokenMatcher(index, 0.72, 0.88)
+    half = len(keys) // 2  # two calls: the second meets tokens the first already split
+    assert batched.parts_many(keys[:half]) + batched.parts_many(keys[half:]) == expected
+    assert sum(found is not None for found in expected) > 1000
+    assert any(found is not None and found[0] + found[1] not in index.vocab and
+               (found[0] not in index.vocab or found[1] not in index.vocab) for found in expected)
+
+
+def test_join_pairs_in_the_kernel_follow_their_definition(index):
+    """Adjacent tokens of names: the joined token listed (2), near a list token (1) or neither (0)."""
+    rng = random.Random(9)
+    tokens = index.tokens
+    joined = [t for t in tokens if len(t) >= 7][:400]
+    names = [[t[:k], t[k:]] for t in joined for k in (rng.randrange(2, len(t) - 1),)]  # listed when joined
+    names += [[t[:k], t[k:] + "x"] for t in joined[:200] for k in (rng.randrange(2, len(t) - 1),)]  # one edit
+    names += [rng.sample(tokens, rng.randrange(1, 5)) for _ in range(800)]
+    names += [_mutations(tokens, rng, rng.randrange(1, 5)) for _ in range(300)]
+    keys = list(dict.fromkeys((t, False) for name in names for t in name))
+    slot = {t: i for i, (t, _) in enumerate(keys)}
+    name_ptr = np.cumsum([0, *map(len, names)])
+    slots = np.array([slot[t] for name in names for t in name], dtype=np.int64)
+    status = TokenMatcher(index).join_status(keys, name_ptr, slots).tolist()
+    expected = []
+    for name in names:
+        for left, right in pairwise(name):
+            whole = left + right
+            near = whole in index.deletes or any(d in index.deletes for d in deletions(whole))
+            if whole in index.vocab:
+                expected.append(2)
+            elif len(whole) >= 6 and not (left in index.vocab and right in index.vocab) and near:
+                expected.append(1)
+            else:
+                expected.append(0)
+        expected.append(0)
+    assert status == expected
+    assert expected.count(2) >= 400 and expected.count(1) >= 100
