@@ -131,6 +131,19 @@ def _similarity(q_chars, a0, la, tid, why, exact, tok_chars, tok_ptr, tok_len, m
 
 
 @njit(cache=True, nogil=True)
+def _scratch(q_ptr, max_tok_len):
+    """Work buffers for a batch of query tokens: the longest query token, three edit-distance rows,
+    two key buffers and the candidate de-duplication list."""
+    longest = 1
+    for q in range(len(q_ptr) - 1):
+        longest = max(longest, q_ptr[q + 1] - q_ptr[q])
+    width = max(longest, max_tok_len) + 2
+    return (longest, np.empty(width, dtype=np.int64), np.empty(width, dtype=np.int64),
+            np.empty(width, dtype=np.int64), np.empty(2 * width, dtype=np.uint8),
+            np.empty(2 * width, dtype=np.uint8), np.empty(256, dtype=np.int32))
+
+
+@njit(cache=True, nogil=True)
 def score_tokens(q_chars, q_ptr, q_abjad, q_exact, deletes, sounds, variants, spellings, skeletons,
                  tok_chars, tok_ptr, tok_len, max_tok_len, limits, floor, ceiling, lift, short_similarity, max_hits,
                  flags):
@@ -148,16 +161,7 @@ def score_tokens(q_chars, q_ptr, q_abjad, q_exact, deletes, sounds, variants, sp
     hit_ptr = np.zeros(n_q + 1, dtype=np.int64)
     hit_tok = np.empty(max(n_q * max_hits, 1), dtype=np.int32)
     hit_sim = np.empty(max(n_q * max_hits, 1), dtype=np.float64)
-    longest = 1
-    for q in range(n_q):
-        longest = max(longest, q_ptr[q + 1] - q_ptr[q])
-    width = max(longest, max_tok_len) + 2
-    prev2 = np.empty(width, dtype=np.int64)
-    prev = np.empty(width, dtype=np.int64)
-    cur = np.empty(width, dtype=np.int64)
-    key = np.empty(2 * width, dtype=np.uint8)
-    tmp = np.empty(2 * width, dtype=np.uint8)
-    uniq = np.empty(256, dtype=np.int32)
+    _, prev2, prev, cur, key, tmp, uniq = _scratch(q_ptr, max_tok_len)
     keep_sim = np.empty(64, dtype=np.float64)
     keep_raw = np.empty(64, dtype=np.float64)
     keep_tok = np.empty(64, dtype=np.int32)
@@ -224,16 +228,7 @@ def split_tokens(q_chars, q_ptr, q_abjad, q_search, vocab, deletes, sounds, vari
     n_q = len(q_ptr) - 1
     list_at = np.zeros(n_q, dtype=np.int64)
     best_at = np.zeros(n_q, dtype=np.int64)
-    longest = 1
-    for q in range(n_q):
-        longest = max(longest, q_ptr[q + 1] - q_ptr[q])
-    width = max(longest, max_tok_len) + 2
-    prev2 = np.empty(width, dtype=np.int64)
-    prev = np.empty(width, dtype=np.int64)
-    cur = np.empty(width, dtype=np.int64)
-    key = np.empty(2 * width, dtype=np.uint8)
-    tmp = np.empty(2 * width, dtype=np.uint8)
-    uniq = np.empty(256, dtype=np.int32)
+    longest, prev2, prev, cur, key, tmp, uniq = _scratch(q_ptr, max_tok_len)
     cand_bound = np.empty(longest, dtype=np.float64)
     cand_at = np.empty(longest, dtype=np.int64)  # k: the left part is a list token; -k: the right one
     for q in range(n_q):
