@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -137,7 +136,7 @@ class Screener:
 
     # -- query variants -------------------------------------------------------
 
-    def _variant_tokens(self, names: list[NormalizedName], name_slots: list[list[int]],
+    def _variant_tokens(self, names: list[NormalizedName], name_ptr: np.ndarray, flat: list[int],
                         slot_of: dict[TokenKey, int]) -> tuple[dict[int, list[tuple[int, int]]],
                                                               list[tuple[int, int] | None]]:
         """The joined tokens and split parts of the query variants, looked up together (one kernel call).
@@ -145,15 +144,13 @@ class Screener:
         Two adjacent tokens are joined when the list holds the joined token exactly, or closely
         (one edit from a list token, best similarity 0.8 or more) when it is six letters or more
         and a list holds not both parts. A token splits where :meth:`TokenMatcher.parts_many` says.
-        Returns, per query with any, the (position, slot) of each joined pair, in order; and per
-        slot of the batch's tokens, the slots of its two parts, or ``None``.
+        Query ``q``'s token slots are ``flat[name_ptr[q]:name_ptr[q+1]]``. Returns, per query with
+        any, the (position, slot) of each joined pair, in order; and per slot of the batch's tokens,
+        the slots of its two parts, or ``None``.
         """
         matcher = self.tokens
         keys = list(slot_of)
         splits = matcher.parts_many(keys)
-        name_ptr = np.zeros(len(name_slots) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, name_slots), dtype=np.int64, count=len(name_slots)), out=name_ptr[1:])
-        flat = list(chain.from_iterable(name_slots))
         status = matcher.join_status(keys, name_ptr, np.asarray(flat, dtype=np.int64))
         at = np.flatnonzero(status)
         owners = (np.searchsorted(name_ptr, at, side="right") - 1).tolist()
@@ -233,18 +230,23 @@ class Screener:
     def _screen_unique(self, queries: list[Query]) -> list[tuple[NormalizedName, tuple[Match, ...]]]:
         """Each query's normalised name and matches (before dispositions), the batch's work shared."""
         names = [normalize(query.name) if query.name else NormalizedName(()) for query in queries]
-        slot_of: dict[TokenKey, int] = {}  # distinct (token, abjad) of the batch → slot
-        name_slots = [[slot_of.setdefault((tok, name.abjad), len(slot_of)) for tok in name.tokens[:MAX_TOKENS]]
-                      for name in names]
+        # The batch's tokens, name after name; each distinct (token, abjad) gets a slot, in order.
+        name_keys = [(tok, name.abjad) for name in names for tok in name.tokens[:MAX_TOKENS]]
+        slot_of: dict[TokenKey, int] = {key: slot for slot, key in enumerate(dict.fromkeys(name_keys))}
+        flat = list(map(slot_of.__getitem__, name_keys))
+        name_ptr = np.zeros(len(names) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter((min(len(name.tokens), MAX_TOKENS) for name in names), dtype=np.int64,
+                              count=len(names)), out=name_ptr[1:])
+        bounds = name_ptr.tolist()
         # Every distinct token of the batch is looked up once, all together (variants add a few more).
         self.tokens.prepare(list(slot_of))
-        joins, parts = self._variant_tokens(names, name_slots, slot_of)
+        joins, parts = self._variant_tokens(names, name_ptr, flat, slot_of)
         occ_slot: list[int] = []  # per token of each variant
         qv_ptr = [0]
         qv_owner: list[int] = []
         no_joins: list[tuple[int, int]] = []
-        for qi, slots in enumerate(name_slots):
-            for variant in self._variant_slots(slots, joins.get(qi, no_joins), parts):
+        for qi in range(len(names)):
+            for variant in self._variant_slots(flat[bounds[qi]:bounds[qi + 1]], joins.get(qi, no_joins), parts):
                 occ_slot.extend(variant)
                 qv_ptr.append(len(occ_slot))
                 qv_owner.append(qi)

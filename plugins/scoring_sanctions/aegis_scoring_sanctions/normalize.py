@@ -30,11 +30,15 @@ sarl srl spa sl bv nv plc pty pte sdn bhd jsc ojsc cjsc pjsc ooo oao zao pao tov
 kft zrt sro doo dd ad ab oy oyj asa aps sae saog saoc wll bsc psc est establishment
 """.split())
 
+#: Words a name's tokens are rid of: honorifics and legal forms.
+_DROPPED = HONORIFICS | LEGAL_FORMS
+
 #: Particles and articles: kept, but they carry little evidence.
 PARTICLES = frozenset("al el ul ud ad ar as an at az ash bin ibn bint ben bon de da di del della la le "
                       "van von der den dos das du y e and of the".split())
 
-_JOIN = re.compile(r"[.'`´’‘ʻʼ]")
+#: Characters dropped inside a token (``CH'OE`` → ``choe``), as a ``str.translate`` table.
+_JOIN = str.maketrans("", "", ".'`´’‘ʻʼ")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 #: Arabic letters anyascii renders unhelpfully: ta marbuta and alef maksura are vowels at a word's end.
 _ARABIC_MAP = str.maketrans({"ة": "a", "ى": "a", "ء": "", "ٱ": "a", "أ": "a", "إ": "i", "آ": "a"})
@@ -76,6 +80,24 @@ class _Transliteration(dict):
 _TRANSLITERATION = _Transliteration()
 
 
+class _SpacedTransliteration(dict):
+    """Code point → its :data:`_TRANSLITERATION`, set apart by spaces for a Han or Hangul syllable.
+
+    One ``str.translate`` with this table gives what spacing the syllables (``_SYLLABIC``) and then
+    transliterating gives.
+    """
+
+    def __missing__(self, code_point: int) -> str:
+        value = _TRANSLITERATION[code_point]
+        if _SYLLABIC.match(chr(code_point)):
+            value = f" {value} "
+        self[code_point] = value
+        return value
+
+
+_SPACED_TRANSLITERATION = _SpacedTransliteration()
+
+
 def to_ascii(text: str) -> tuple[str, bool]:
     """NFKC, script-aware transliteration to lower-case ASCII; also says whether the text was abjad."""
     abjad = False
@@ -84,18 +106,17 @@ def to_ascii(text: str) -> tuple[str, bool]:
         if _ABJAD.search(text):
             abjad = True
             text = text.translate(_ARABIC_MAP)
-        text = _SYLLABIC.sub(r" \g<0> ", text)
-        text = text.translate(_TRANSLITERATION)
+        text = text.translate(_SPACED_TRANSLITERATION)  # Han and Hangul syllables spaced apart
     return text.lower(), abjad
 
 
 def normalize(text: str) -> NormalizedName:
     """Tokens of a name: transliterated, case-folded, without punctuation, titles or legal forms."""
     ascii_text, abjad = to_ascii(text)
-    tokens = _SPLIT.split(_JOIN.sub("", ascii_text))
+    tokens = _SPLIT.split(ascii_text.translate(_JOIN))
     if abjad:
         tokens = [_ABJAD_PARTICLES.get(t, t) for t in tokens]
-    kept = [t for t in tokens if t and t not in HONORIFICS and t not in LEGAL_FORMS]
+    kept = [t for t in tokens if t and t not in _DROPPED]
     if not kept:  # a name made only of such words is still a name
         kept = [t for t in tokens if t]
     return NormalizedName(tuple(kept), abjad)

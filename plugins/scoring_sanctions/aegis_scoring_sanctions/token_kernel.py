@@ -131,6 +131,44 @@ def _similarity(q_chars, a0, la, tid, why, exact, tok_chars, tok_ptr, tok_len, m
 
 
 @njit(cache=True, nogil=True)
+def _distance_floor(a, a0, la, b, b0, lb, counts):
+    """A lower bound of the optimal-string-alignment distance: the length difference, and half the
+    letters the two hold in different numbers (a substitution changes two, an insertion or deletion
+    one, a transposition none). ``counts`` (int64, 256, all 0) is scratch, all 0 again on return."""
+    for i in range(la):
+        counts[a[a0 + i]] += 1
+    for j in range(lb):
+        counts[b[b0 + j]] -= 1
+    unequal = 0
+    for i in range(la):
+        c = a[a0 + i]
+        unequal += abs(counts[c])
+        counts[c] = 0
+    for j in range(lb):
+        c = b[b0 + j]
+        unequal += abs(counts[c])
+        counts[c] = 0
+    return max(abs(la - lb), (unequal + 1) // 2)
+
+
+@njit(cache=True, nogil=True)
+def _similarity_ceiling(la, lb, distance_floor, why, is_exact, min_phonetic_len, ceiling, lift, short_similarity):
+    """The most :func:`_similarity` can give a candidate whose distance is at least ``distance_floor``
+    (it grows with the plain similarity, whatever the tags)."""
+    longer = max(la, lb)
+    raw = 1.0 if longer == 0 else np.float64(np.float32(1.0 - distance_floor / longer))
+    sim = raw
+    if sim < ceiling and not is_exact:
+        if why & CAND_SAME:
+            sim = ceiling
+        elif why & CAND_SHORT:
+            sim = max(sim, short_similarity)
+        elif why & CAND_LIFTED and lb >= min_phonetic_len:
+            sim = min(ceiling, sim + lift)
+    return sim
+
+
+@njit(cache=True, nogil=True)
 def _scratch(q_ptr, max_tok_len):
     """Work buffers for a batch of query tokens: the longest query token, three edit-distance rows,
     two key buffers and the candidate de-duplication list."""
@@ -231,6 +269,8 @@ def split_tokens(q_chars, q_ptr, q_abjad, q_search, vocab, deletes, sounds, vari
     longest, prev2, prev, cur, key, tmp, uniq = _scratch(q_ptr, max_tok_len)
     cand_bound = np.empty(longest, dtype=np.float64)
     cand_at = np.empty(longest, dtype=np.int64)  # k: the left part is a list token; -k: the right one
+    counts = np.zeros(256, dtype=np.int64)
+    need_floor = max(floor, split_similarity)
     for q in range(n_q):
         a0, la = q_ptr[q], q_ptr[q + 1] - q_ptr[q]
         for k in range(2, la - 1):
@@ -277,6 +317,14 @@ def split_tokens(q_chars, q_ptr, q_abjad, q_search, vocab, deletes, sounds, vari
                     tid = uniq[u]
                     why = flags[tid]
                     flags[tid] = 0
+                    # Only a similarity reaching the split's (and the floor) and beating the part's
+                    # best so far matters: a candidate whose distance bound rules that out is skipped.
+                    lb = tok_len[tid]
+                    top = _similarity_ceiling(plen, lb, _distance_floor(q_chars, p0, plen, tok_chars, tok_ptr[tid], lb,
+                                                                        counts),
+                                              why, tid == exact, min_phonetic_len, ceiling, lift, short_similarity)
+                    if top < need_floor or top <= part_sim:
+                        continue
                     sim, _ = _similarity(q_chars, p0, plen, tid, why, exact, tok_chars, tok_ptr, tok_len,
                                          min_phonetic_len, ceiling, lift, short_similarity, prev2, prev, cur)
                     if sim >= floor and sim > part_sim:

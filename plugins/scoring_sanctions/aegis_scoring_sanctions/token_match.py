@@ -91,7 +91,10 @@ class TokenMatcher:
     def best_many(self, keys: Iterable[TokenKey]) -> list[float]:
         """:meth:`best` of each key (the ones not cached looked up together)."""
         codes = np.asarray(self._codes(keys), dtype=np.int64)
-        return np.where(codes & _COUNT_MASK, self._sim[codes >> _COUNT_BITS], 0.0).tolist()
+        found = (codes & _COUNT_MASK) > 0
+        best = np.zeros(len(codes), dtype=np.float64)
+        best[found] = self._sim[codes[found] >> _COUNT_BITS]  # a key without hits may start past the store
+        return best.tolist()
 
     def prepare(self, keys: Iterable[TokenKey]) -> None:
         """Compute (together, in one kernel call) and cache the hits of those ``keys`` not cached yet."""

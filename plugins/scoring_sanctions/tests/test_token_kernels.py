@@ -10,6 +10,15 @@ import pytest
 from aegis_scoring_sanctions import phonetic, phonetic_kernel
 from aegis_scoring_sanctions.index import MIN_DELETE_LEN, MIN_KEY_LEN, MIN_SKELETON_LEN, NameIndex, deletions
 from aegis_scoring_sanctions.key_table import KeyTable, find
+from aegis_scoring_sanctions.token_kernel import (
+    CAND_EDIT,
+    CAND_LIFTED,
+    CAND_SAME,
+    CAND_SHORT,
+    _distance_floor,
+    _similarity,
+    _similarity_ceiling,
+)
 from aegis_scoring_sanctions.token_match import (
     MAX_HITS,
     MIN_PHONETIC_LEN,
@@ -211,3 +220,49 @@ def test_join_pairs_in_the_kernel_follow_their_definition(index):
         expected.append(0)
     assert status == expected
     assert expected.count(2) >= 400 and expected.count(1) >= 100
+
+
+def test_distance_floor_never_exceeds_the_distance_and_bounds_the_similarity(index):
+    """The split search skips a candidate on :func:`_distance_floor`: it must be a true lower bound of
+    the OSA distance, and :func:`_similarity_ceiling` an upper bound of :func:`_similarity`."""
+    rng = random.Random(11)
+    words = [*rng.sample(index.tokens, 600), *_mutations(index.tokens, rng, 600), *CRAFTED]
+    counts = np.zeros(256, dtype=np.int64)
+    rows = [np.empty(64, dtype=np.int64) for _ in range(3)]
+    tight = 0
+    for _ in range(6000):
+        a, b = rng.choice(words), rng.choice(words)
+        if rng.random() < 0.3 and len(a) > 1:  # near pairs: a transposition or a substitution
+            i = rng.randrange(len(a) - 1)
+            b = a[:i] + a[i + 1] + a[i] + a[i + 2:] if rng.random() < 0.5 else a[:i] + "q" + a[i + 1:]
+        ab, bb = _bytes(a), _bytes(b)
+        bound = _distance_floor(ab, 0, len(a), bb, 0, len(b), counts)
+        distance = OSA.distance(a, b)
+        assert bound <= distance, (a, b)
+        assert not counts.any()
+        tight += bound == distance
+        for why in (CAND_EDIT, CAND_LIFTED, CAND_SAME, CAND_SHORT, CAND_EDIT | CAND_LIFTED):
+            sim, _ = _similarity(ab, 0, len(a), 0, why, -1, bb, np.zeros(1, dtype=np.int64),
+                                 np.array([len(b)]), MIN_PHONETIC_LEN, 0.88, 0.25, SHORT_SKELETON_SIMILARITY, *rows)
+            assert _similarity_ceiling(len(a), len(b), bound, why, False, MIN_PHONETIC_LEN, 0.88, 0.25,
+                                       SHORT_SKELETON_SIMILARITY) >= sim, (a, b, why)
+    assert tight > 1000
+
+
+def test_best_of_a_token_without_hits_at_the_end_of_a_full_store(index):
+    """A key with no hits may start just past the hit store (when the keys before fill it exactly)."""
+    tokens = index.tokens[:2000]
+    ptr, _, _ = TokenMatcher(index).hits_csr([(t, False) for t in tokens])
+    counts = dict(zip(tokens, np.diff(ptr).tolist(), strict=True))
+    room = len(TokenMatcher(index)._tok)
+    chosen, total = [], 0
+    for token, n in counts.items():
+        if n and total + n <= room - MAX_HITS:
+            chosen.append(token)
+            total += n
+    last = next(t for t, n in counts.items() if n == room - total and t not in chosen)
+    keys = [(t, False) for t in [*chosen, last, "xqzwvk"]]
+    matcher = TokenMatcher(index)
+    best = matcher.best_many(keys)  # all computed in one call: the store is full, then "xqzwvk" has none
+    assert matcher._used == room
+    assert best[-1] == 0.0 and best[:-1] == [matcher.best(*key) for key in keys[:-1]]
