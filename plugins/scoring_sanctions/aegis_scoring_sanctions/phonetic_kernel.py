@@ -95,13 +95,20 @@ def _collapse_doubles(buf, n):
 
 
 @njit(cache=True, nogil=True)
-def variant_key(chars, start, length, out, tmp):
-    """:func:`aegis_scoring_sanctions.phonetic.variant_key` on bytes."""
-    if length < 4 or not _is_letters(chars, start, length):
+def _folded(chars, start, length, shortest, out, tmp):
+    """The token copied into ``tmp`` with the spelling folds applied; its new length, or 0 when the
+    token is shorter than ``shortest`` or not all letters (then it has no key)."""
+    if length < shortest or not _is_letters(chars, start, length):
         return 0
     for i in range(length):
         tmp[i] = chars[start + i]
-    n = _replace_all(tmp, length, _FOLD_PAT, _FOLD_PAT_PTR, _FOLD_REP, _FOLD_REP_PTR, out)
+    return _replace_all(tmp, length, _FOLD_PAT, _FOLD_PAT_PTR, _FOLD_REP, _FOLD_REP_PTR, out)
+
+
+@njit(cache=True, nogil=True)
+def variant_key(chars, start, length, out, tmp):
+    """:func:`aegis_scoring_sanctions.phonetic.variant_key` on bytes."""
+    n = _folded(chars, start, length, 4, out, tmp)
     m = 0
     i = 0
     while i < n:
@@ -119,11 +126,7 @@ def variant_key(chars, start, length, out, tmp):
 @njit(cache=True, nogil=True)
 def spelling_key(chars, start, length, out, tmp):
     """:func:`aegis_scoring_sanctions.phonetic.spelling_key` on bytes."""
-    if length < 2 or not _is_letters(chars, start, length):
-        return 0
-    for i in range(length):
-        tmp[i] = chars[start + i]
-    n = _replace_all(tmp, length, _FOLD_PAT, _FOLD_PAT_PTR, _FOLD_REP, _FOLD_REP_PTR, out)
+    n = _folded(chars, start, length, 2, out, tmp)
     m = 0
     i = 0
     if n > 1 and tmp[0] == 121 and tmp[1] != 121 and _is_vowel(tmp[1]):  # a leading y before a vowel
