@@ -23,6 +23,7 @@ from aegis.context import Context
 from aegis.decide import DecisionConfig, Decisions, decide
 from aegis.decode import decode
 from aegis.model import Batch, RawBatch, ScoreResult
+from aegis.testing.signer import Signer
 
 
 def _loaded(family: str, name: str, config: dict[str, Any]) -> LoadedPlugin:
@@ -57,8 +58,7 @@ class PluginHarness:
         self.host.context = replace(context, host=self.host)
         self.accounts = self.host.accounts  # the host's one index: ids stay meaningful to state save/restore
         self._trail = None
-        from cryptography.hazmat.primitives.asymmetric import ec
-        self.signing_key = ec.generate_private_key(ec.SECP256R1())
+        self.signer = Signer()
 
     @property
     def plugin(self) -> Any:
@@ -113,15 +113,20 @@ class PluginHarness:
     # -- audit sinks: the kernel's trail (idempotency, chain, checkpoints) with a throwaway key --
 
     @property
+    def signing_key(self):
+        """The private key checkpoints are signed with (set it to keep one key across restarts)."""
+        return self.signer.key
+
+    @signing_key.setter
+    def signing_key(self, key) -> None:
+        self.signer = Signer(key)
+
+    @property
     def public_key_pem(self) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-        return self.signing_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.signer.pem
 
     def sign(self, data: bytes) -> bytes:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        return self.signing_key.sign(data, ec.ECDSA(hashes.SHA256()))
+        return self.signer.sign(data)
 
     def trail(self, checkpoint_every: int = 50):
         """The kernel's :class:`~aegis.audit_trail.AuditTrail` over this sink (opened on first use)."""

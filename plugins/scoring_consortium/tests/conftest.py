@@ -16,25 +16,14 @@ from aegis_zkp_groth16.keygen import ToxicWaste, generate
 from aegis_zkp_groth16.keys import ProvingKey, vk_to_bytes
 from aegis_zkp_groth16.prover import prove
 from aegis_zkp_groth16.snarkjs_json import proof_to_json, public_to_json
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from aegis.signing import fingerprint
 from aegis.testing.samples import EPOCH
+from aegis.testing.signer import Signer
 
 PSEUDONYM_KEY = "consortium-test-pseudonym-key-0123456789abcdef"
 MODEL = "sha256:" + "ab" * 32
 
 
-class Signer:
-    def __init__(self) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.pem = self.key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
-        self.key_id = fingerprint(self.pem)
-
-    def sign(self, data: bytes) -> bytes:
-        return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
 
 
 @pytest.fixture(scope="session")

@@ -29,8 +29,6 @@ from aegis_zkp_groth16.keys import ProvingKey, vk_to_bytes
 from aegis_zkp_groth16.prover import prove
 from aegis_zkp_groth16.snarkjs_json import proof_to_json, public_to_json
 from aegis_zkp_groth16.store import ProofStore
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from aegis._loading import LoadedPlugin, load_plugin_class
 from aegis._manager import PluginHost
@@ -41,22 +39,12 @@ from aegis.decode import decode
 from aegis.model import Decision, FactorScores, RawBatch, ScoreResult
 from aegis.signing import fingerprint
 from aegis.testing.samples import transactions
+from aegis.testing.signer import Signer
 
 KEY = b"consortium pseudonym key for tests only, 0123456789"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-class Signer:
-    """A member's signing key (ECDSA P-256, as the secrets plugins make)."""
-
-    def __init__(self) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.pem = self.key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
-        self.key_id = fingerprint(self.pem)
-
-    def sign(self, data: bytes) -> bytes:
-        return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
 
 
 @pytest.fixture(scope="module")
