@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import numpy as np
 import pycountry
@@ -303,18 +303,28 @@ class BatchColumns:
     def of(cls, txs: list[Transaction], origins: list[str] | None = None,
            labels: dict[str, np.ndarray] | None = None, canonical: bool = False,
            shard: np.ndarray | None = None) -> BatchColumns:
-        n = len(txs)
+        rows = [TransactionRow(str(t.uetr), t.created_at, t.amount, t.currency, t.debtor, t.creditor, t.channel,
+                               t.debtor_balance_before, None) for t in txs]
+        columns = cls.of_rows(rows, origins, labels, shard=shard)
+        if canonical:
+            columns.canonical = canonical_json(txs)
+        return columns
+
+    @classmethod
+    def of_rows(cls, rows: list[TransactionRow], origins: list[str] | None = None,
+                labels: dict[str, np.ndarray] | None = None, shard: np.ndarray | None = None) -> BatchColumns:
+        """Columns of validated rows (their canonical JSON too when every row carries it)."""
+        n = len(rows)
         nan = float("nan")
-        # One pass over the models (attribute access dominates), then vectorised conversion.
-        rows = [(t.amount, t.currency, t.created_at, t.debtor, t.creditor, t.debtor_balance_before) for t in txs]
-        amounts = [r[0] for r in rows]
-        currency = [r[1] for r in rows]
-        debtors = [r[3] for r in rows]
-        creditors = [r[4] for r in rows]
+        amounts = [r.amount for r in rows]
+        currency = [r.currency for r in rows]
+        debtors = [r.debtor for r in rows]
+        creditors = [r.creditor for r in rows]
         exponents = {c: _MINOR_EXPONENT.get(c, 2) for c in set(currency)}
+        canonical = [r.canonical for r in rows]
         return cls(
-            uetr=[str(t.uetr) for t in txs],
-            created_at_ns=np.fromiter((int(r[2].timestamp() * 1_000_000) * 1000 for r in rows),
+            uetr=[r.uetr for r in rows],
+            created_at_ns=np.fromiter((int(r.created_at.timestamp() * 1_000_000) * 1000 for r in rows),
                                       dtype=np.int64, count=n),
             amount=np.array(amounts, dtype=np.float64),
             amount_minor=np.fromiter((int(a.scaleb(exponents[c])) for a, c in zip(amounts, currency, strict=True)),
@@ -324,15 +334,34 @@ class BatchColumns:
             creditor_account=[c.account for c in creditors],
             debtor_country=np.fromiter((country_code(d.country) for d in debtors), dtype=np.int16, count=n),
             creditor_country=np.fromiter((country_code(c.country) for c in creditors), dtype=np.int16, count=n),
-            debtor_balance_before=np.array([nan if r[5] is None else r[5] for r in rows], dtype=np.float64),
+            debtor_balance_before=np.array([nan if r.debtor_balance is None else r.debtor_balance for r in rows],
+                                           dtype=np.float64),
             debtor_name=[d.name for d in debtors],
             creditor_name=[c.name for c in creditors],
-            channel=[t.channel for t in txs],
+            channel=[r.channel for r in rows],
             origins=origins if origins is not None else [""] * n,
             labels=labels or {},
-            canonical=canonical_json(txs) if canonical else None,
+            canonical=canonical if n and None not in canonical else None,
             shard=None if shard is None else np.asarray(shard, dtype=np.int32),
         )
+
+
+class TransactionRow(NamedTuple):
+    """What a batch's columns are built from, whichever decoder validated the transaction.
+
+    ``debtor`` and ``creditor`` are parties with ``account``, ``name`` and ``country``;
+    ``canonical`` is the transaction's canonical JSON when the decoder produced it.
+    """
+
+    uetr: str
+    created_at: datetime
+    amount: Decimal
+    currency: str
+    debtor: Any
+    creditor: Any
+    channel: str | None
+    debtor_balance: Decimal | None
+    canonical: bytes | None
 
 
 @dataclass(frozen=True)

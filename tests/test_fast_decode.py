@@ -1,0 +1,156 @@
+"""The fast decoding path agrees with the model: whatever it accepts, pydantic accepts with the
+same values and the same canonical JSON; what it cannot vouch for, it leaves to pydantic."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aegis.decode import decode
+from aegis.fast_decode import fast_row
+from aegis.model import TRANSACTION, AccountIndex, RawBatch, Transaction
+from aegis.testing.samples import german_iban, transactions
+
+SAMPLE = transactions(1)[0]
+
+_space = st.sampled_from(["", " ", "\t", "\n", "\u00a0", "\u2003", "\x1c", "\u0085"])
+
+
+def _spaced(values):
+    return st.tuples(_space, values, _space).map(lambda t: t[0] + t[1] + t[2])
+
+
+def _mostly(draw, valid, tricky):
+    """A valid value four times in five, else a tricky or wrong one."""
+    return draw(valid if draw(st.integers(0, 4)) else tricky)
+
+
+_iban = st.integers(0, 10**9).map(german_iban)
+_uuids = (st.uuids().map(str),
+          st.one_of(st.uuids().map(lambda u: str(u).upper()), st.uuids().map(lambda u: u.hex),
+                    st.just("00000000-0000-0000-0000-000000000000"), st.just("not-a-uuid")))
+_times = (
+    st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
+    st.one_of(st.datetimes().map(lambda d: d.isoformat()), st.sampled_from([
+        "2026-01-05T09:00:05Z", "2026-01-05T09:00:05.5+01:00", "2026-01-05T09:00:05-00:00", "2026-01-05T24:00:00Z",
+        "2026-02-30T09:00:00Z", "2026-01-05 09:00:05Z", "2026-01-05T09:00Z", "2026-01-05T09:00:05.123456789Z",
+        "2026-01-05T09:00:05+23:59", "2026-01-05T09:00:05+24:00", "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999-23:59", "1700000000"])))
+_amounts = (
+    st.one_of(st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=0, max_value=10**9).map(str),
+              st.integers(1, 10**6)),
+    st.one_of(st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-10, max_value=10**17).map(str),
+              st.integers(-5, 10**21), st.floats(allow_nan=True), st.booleans(),
+              st.sampled_from(["1e3", "0.00", "0", "007.5", " 5", "5.12345", "9999999999999999.9999"])))
+_balances = (st.one_of(st.none(), _amounts[0], st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str)),
+             st.one_of(_amounts[1], st.decimals(allow_nan=True, places=8).map(str)))
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=150)
+_names = (st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=60),
+          st.one_of(_text, _spaced(st.just("Anna Schmidt"))))
+_countries = (st.sampled_from(["DE", "FR", "XK", "US"]),
+              st.one_of(st.sampled_from(["ZZ", "de", "DEU", ""]), _spaced(st.just("DE"))))
+_accounts = (
+    st.one_of(_iban, st.from_regex(r"[A-Z][A-Z0-9-]{0,30}", fullmatch=True)),
+    st.one_of(st.integers(0, 10**9).map(lambda n: " ".join(german_iban(n)[i:i + 4] for i in range(0, 22, 4))),
+              st.sampled_from(["DE00370400440000000001", "GB82WEST12345698765432", "", "x" * 65]),
+              _spaced(st.from_regex(r"[A-Z0-9-]{1,30}", fullmatch=True)), _text))
+_bics = (st.sampled_from(["COBADEFFXXX", "COBADEFF"]),
+         st.sampled_from(["COBAZZFF", "cobadeffxxx", "COBADEFFXXX\n", " COBADEFF", "COBADE"]))
+_births = (st.sampled_from(["1970", "1970-01", "1970-01-31"]), st.sampled_from(["1970-1-1", "१९७०", "1970-01-31\n"]))
+
+
+@st.composite
+def _parties(draw):
+    party = {"account": _mostly(draw, *_accounts)}
+    for key, values in (("name", _names), ("bic", _bics), ("country", _countries), ("date_of_birth", _births)):
+        if draw(st.booleans()):
+            party[key] = _mostly(draw, values[0], st.one_of(st.none(), values[1]))
+    return party
+
+
+@st.composite
+def _transactions(draw):
+    tx = {"uetr": _mostly(draw, *_uuids), "created_at": _mostly(draw, *_times),
+          "amount": _mostly(draw, *_amounts),
+          "currency": _mostly(draw, st.sampled_from(["EUR", "USD", "JPY", "KWD"]),
+                              st.sampled_from(["XXX", "EURO", "eur", " EUR"])),
+          "debtor": draw(_parties()), "creditor": draw(_parties())}
+    purposes = (st.sampled_from(["SALA", "AB1"]), st.sampled_from(["ABCDE", "sala", "SAL\n", ""]))
+    channels = (st.sampled_from(["TRANSFER", "CASH_OUT"]), st.one_of(_text, _spaced(st.just("X"))))
+    for key, values in (("purpose", purposes), ("channel", channels),
+                        ("remittance_info", (_names[0], _text)),
+                        ("debtor_balance_before", _balances), ("creditor_balance_before", _balances)):
+        if draw(st.booleans()):
+            tx[key] = _mostly(draw, values[0], st.one_of(st.none(), values[1]))
+    if draw(st.integers(0, 20)) == 0:
+        tx["unexpected"] = 1
+    return tx
+
+
+def _model(payload) -> Transaction | None:
+    try:
+        if isinstance(payload, bytes):
+            return TRANSACTION.validate_json(payload)
+        return TRANSACTION.validate_python(payload)
+    except ValueError:
+        return None
+
+
+def _assert_agrees(payload) -> None:
+    row = fast_row(payload)
+    if row is None:
+        return  # left to the model: nothing to compare
+    model = _model(payload)
+    assert model is not None, f"fast path accepted what the model rejects: {payload!r}"
+    assert row.canonical == TRANSACTION.dump_json(model, exclude_none=True)
+    assert row.uetr == str(model.uetr)
+    assert row.created_at == model.created_at and row.created_at.utcoffset() == model.created_at.utcoffset()
+    assert row.amount == model.amount and str(row.amount) == str(model.amount)
+    assert row.debtor_balance == model.debtor_balance_before
+    assert (row.currency, row.channel) == (model.currency, model.channel)
+    for fast, slow in ((row.debtor, model.debtor), (row.creditor, model.creditor)):
+        assert (fast.account, fast.name, fast.country) == (slow.account, slow.name, slow.country)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_transactions())
+def test_fast_path_accepts_only_what_the_model_accepts_with_the_same_values(tx):
+    _assert_agrees(tx)
+    _assert_agrees(json.dumps(tx, ensure_ascii=False).encode())  # stdlib: big ints and NaN too
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_fast_path_never_accepts_garbage_the_model_refuses(blob):
+    _assert_agrees(blob)
+
+
+def test_well_formed_transactions_take_the_fast_path():
+    """The common case must be fast: every sample transaction, as JSON or as a mapping."""
+    txs = transactions(300)
+    txs[0]["purpose"] = "SALA"
+    txs[1]["debtor_balance_before"] = "1200.50"
+    txs[2]["debtor"]["date_of_birth"] = "1970-01-31"
+    txs[3]["amount"] = 125
+    assert all(fast_row(orjson.dumps(t)) is not None for t in txs)
+    assert all(fast_row(t) is not None for t in txs)
+
+
+def test_a_batch_mixing_both_paths_keeps_order_values_and_canonical_json():
+    txs = transactions(6)
+    txs[1]["currency"] = " EUR"  # stripped by the model: slow path, accepted
+    txs[2]["amount"] = "1e3"  # exponent: slow path, accepted as 1E+3
+    txs[4]["amount"] = "-1"  # rejected by the model
+    payloads = [orjson.dumps(t) for t in txs]
+    assert [fast_row(p) is None for p in payloads] == [False, True, True, False, True, False]
+    batch, rejects = decode(RawBatch("t", payloads, [f"f:{i}" for i in range(6)]), AccountIndex())
+    assert batch.origins == ["f:0", "f:1", "f:2", "f:3", "f:5"]
+    assert [r.origin for r in rejects] == ["f:4"] and "greater than 0" in rejects[0].reason
+    models = [TRANSACTION.validate_json(payloads[i]) for i in (0, 1, 2, 3, 5)]
+    assert batch.canonical_json() == [TRANSACTION.dump_json(m, exclude_none=True) for m in models]
+    assert batch.currency[1] == "EUR" and batch.amount[2] == 1000.0 and batch.amount_minor[2] == 100_000
+    assert batch.uetr == [str(m.uetr) for m in models]
+    assert batch.transactions == models
