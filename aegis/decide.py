@@ -93,40 +93,49 @@ class Decisions:
         return self._lines
 
     def _render(self) -> list[bytes]:
+        """Every record as bytes, members in a fixed order, without building one dict per record.
+
+        What the whole batch shares is serialised once; so is the factor block of a record whose
+        scores are all zero (most payments) and each distinct decision and reason code.
+        """
         names = self.factor_names
         dumps = orjson.dumps
         common = {k: v for k, v in self.versions.items() if k in TOP_LEVEL_VERSIONS}
-        # What every record of the batch shares is serialised once and spliced in.
         shared = dumps({"timestamp": self.timestamp, **common,
                         "versions": {k: v for k, v in self.versions.items() if k not in TOP_LEVEL_VERSIONS},
                         "thresholds": self.thresholds, **self.provenance})[1:-1]
         errors = dumps(self.errors)
+        tail = b"," + shared + b',"transaction":'
         canonical = self.batch.canonical_json()
-        contributions = np.round(self.contributions, 6).tolist()
-        scores = np.round(self.scores, 6).tolist()
+        contributions = np.round(self.contributions, 6)
+        scores = np.round(self.scores, 6)
+        quiet = (~(contributions.any(axis=1) | scores.any(axis=1))).tolist()
+        contributions, scores = contributions.tolist(), scores.tolist()
+        zero = dumps(dict.fromkeys(names, 0.0))
+        zero_factors = b'"risk_factors":' + zero + b',"factor_scores":' + zero
         risk = np.round(self.risk, 6).tolist()
         decision = self.decision.tolist()
         error_mask = self.error_mask.tolist()
         details = list(self.details.items())
         origins = self.batch.origins
         refs = self.proof_refs
+        codes = {c: dumps(c) for c in set(self.reason_code)}
+        verdicts = [dumps(name) for name in DECISION_NAMES]
         out = []
+        append = out.append
         for i, uetr in enumerate(self.batch.uetr):
-            head = {
-                "uetr": uetr,
-                "decision": DECISION_NAMES[decision[i]],
-                "reason_code": self.reason_code[i],
-                "risk_score": risk[i],
-                "risk_factors": dict(zip(names, contributions[i], strict=True)),
-                "factor_scores": dict(zip(names, scores[i], strict=True)),
-                "explanation": {f: d[i] for f, d in details if d[i]},
-                "origin": origins[i],
-            }
-            if refs is not None and refs[i] is not None:
-                head["proof_ref"] = refs[i]
-            head = dumps(head)
-            out.append(b"".join((head[:-1], b',"errors":', errors if error_mask[i] else b"[]", b",", shared,
-                                 b',"transaction":', canonical[i], b"}")))
+            if quiet[i]:
+                factors = zero_factors
+            else:
+                factors = (b'"risk_factors":' + dumps(dict(zip(names, contributions[i], strict=True)))
+                           + b',"factor_scores":' + dumps(dict(zip(names, scores[i], strict=True))))
+            explanation = {f: d[i] for f, d in details if d[i]}
+            ref = b"" if refs is None or refs[i] is None else b',"proof_ref":' + dumps(refs[i])
+            append(b"".join((
+                b'{"uetr":', dumps(uetr), b',"decision":', verdicts[decision[i]],
+                b',"reason_code":', codes[self.reason_code[i]], b',"risk_score":', dumps(risk[i]), b",", factors,
+                b',"explanation":', dumps(explanation) if explanation else b"{}", b',"origin":', dumps(origins[i]),
+                ref, b',"errors":', errors if error_mask[i] else b"[]", tail, canonical[i], b"}")))
         return out
 
 

@@ -100,3 +100,42 @@ def test_same_factor_from_two_plugins_fails_closed(batch):
     assert d.decision.tolist() == [Decision.INVESTIGATE] * 5
     assert d.factor_names == ["GEO"]
     assert "factor GEO is also returned by an earlier plugin" in d.errors[0]
+
+
+def _reference_line(d, i: int) -> bytes:
+    """The record layout spelled out as one mapping: what the batch renderer must produce byte for byte."""
+    names = d.factor_names
+    record = {"uetr": d.uetr[i], "decision": ("CLEAR", "INVESTIGATE", "BLOCK")[d.decision[i]],
+              "reason_code": d.reason_code[i], "risk_score": round(float(d.risk[i]), 6),
+              "risk_factors": {n: round(float(d.contributions[i, j]), 6) for j, n in enumerate(names)},
+              "factor_scores": {n: round(float(d.scores[i, j]), 6) for j, n in enumerate(names)},
+              "explanation": {f: v[i] for f, v in d.details.items() if v[i]}, "origin": d.batch.origins[i]}
+    if d.proof_refs is not None and d.proof_refs[i] is not None:
+        record["proof_ref"] = d.proof_refs[i]
+    record["errors"] = d.errors if d.error_mask[i] else []
+    record["timestamp"] = d.timestamp
+    record.update({k: v for k, v in d.versions.items() if k in ("model_version_hash", "rules_version",
+                                                                 "sanctions_list_version")})
+    record["versions"] = {k: v for k, v in d.versions.items()
+                          if k not in ("model_version_hash", "rules_version", "sanctions_list_version")}
+    record.update({"thresholds": d.thresholds, **d.provenance,
+                   "transaction": orjson.Fragment(d.batch.canonical_json()[i])})
+    return orjson.dumps(record)
+
+
+def test_rendered_records_match_the_layout_byte_for_byte():
+    txs = transactions(8)
+    origins = [f"feed \"{i}\".jsonl:{i}" if i % 3 else f"fïle:{i}" for i in range(8)]
+    b, _ = decode(RawBatch("t", txs, origins), AccountIndex())
+    scores = ScoreResult({
+        "VELOCITY": FactorScores(np.array([0, 0.123456789, 0, 1, 0, 0.5, 0, 1e-9]), "RC_VELOCITY",
+                                 details=[None, "3 payments in 1 h", None, "ünïcode \"quoted\"", *[None] * 4]),
+        "SANCTIONS": FactorScores(np.array([0, 0, 0.97, 0, 0, 0, 0, 0]), "RC_SANCTIONS_MATCH",
+                                  hard_block=np.array([False, False, True] + [False] * 5))},
+        versions={"rules_version": "sha256:abc", "sanctions_list_version": "OFAC-SDN", "other": "1"})
+    for results in ([("rules", scores)], [("rules", scores), ("model", ValueError("bad weights"))]):
+        d = decide(b, results, CONFIG, {"run": "r-1", "snapshots": {"scoring[0]": "abc"}})
+        d.proof_refs = [None, "groth16:zkp.db:x", None, None, None, None, None, None]
+        lines = d.lines()
+        assert [orjson.loads(line) for line in lines]  # every line is JSON
+        assert lines == [_reference_line(d, i) for i in range(8)]
