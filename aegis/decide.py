@@ -151,7 +151,8 @@ def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseExceptio
     columns: list[np.ndarray] = []
     reasons: list[str] = []
     hard = np.zeros(n, dtype=bool)
-    hard_factor = np.full(n, -1, dtype=np.int64)
+    hard_factor = np.empty(n, dtype=np.int64)
+    hard_factor.fill(-1)
     details: dict[str, list[str | None]] = {}
     versions: dict[str, str] = {}
     errors: list[str] = []
@@ -169,12 +170,12 @@ def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseExceptio
             if scores.shape != (n,):
                 errors.append(f"{plugin}: factor {factor} returned {scores.shape} scores for {n} transactions")
                 continue
-            if not np.all(np.isfinite(scores)):
+            if not np.isfinite(scores).all():
                 errors.append(f"{plugin}: factor {factor} returned non-finite scores")
                 continue
             index = len(names)
             names.append(factor)
-            columns.append(np.clip(scores, 0.0, 1.0))
+            columns.append(np.minimum(np.maximum(scores, 0.0), 1.0))
             reasons.append(fs.reason_code)
             if fs.details is not None:
                 details[factor] = list(fs.details)
@@ -182,14 +183,14 @@ def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseExceptio
                 blocked = np.asarray(fs.hard_block, dtype=bool) & ~hard
                 hard_factor[blocked] = index
                 hard |= blocked
-    scores = np.column_stack(columns) if columns else np.zeros((n, 0))
+    scores = np.ascontiguousarray(np.array(columns).T) if columns else np.zeros((n, 0))
     weights = np.array([config.weight(f) for f in names], dtype=np.float64)
     contributions = scores * weights
     risk = np.minimum(contributions.sum(axis=1), 1.0) if names else np.zeros(n)
     decision = np.where(risk >= config.block_at, Decision.BLOCK,
                         np.where(risk >= config.investigate_at, Decision.INVESTIGATE, Decision.CLEAR))
     decision = np.where(hard, Decision.BLOCK, decision).astype(np.int8)
-    error_mask = np.full(n, bool(errors))
+    error_mask = np.ones(n, dtype=bool) if errors else np.zeros(n, dtype=bool)
     if errors:
         decision = np.maximum(decision, Decision.INVESTIGATE).astype(np.int8)
 
