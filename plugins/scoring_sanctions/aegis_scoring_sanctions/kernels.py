@@ -24,6 +24,8 @@ from numba import njit
 
 #: Similarity of an initial (``M.``) to a token it begins.
 INITIAL_SIMILARITY = 0.9
+#: Variants with at most this many tokens may get :func:`_bound`'s sums tabulated for every mask.
+_TABLE_TOKENS = 10
 
 
 @njit(cache=True, nogil=True)
@@ -41,11 +43,32 @@ def _bound(mask, t0, nq, qt_weight, best_weight, query_weight, name_weight, name
         if (mask >> i) & 1:
             aligned += best_weight[i]
             reachable_query += qt_weight[t0 + i]
+    return _bound_of(aligned, reachable_query, query_weight, name_weight, name_extra_factor)
+
+
+@njit(cache=True, nogil=True)
+def _bound_of(aligned, reachable_query, query_weight, name_weight, name_extra_factor):
+    """:func:`_bound` from its two sums: the heaviest hits' weights and the query weight of the tokens in the mask."""
     aligned = min(aligned, name_weight)
     rest = query_weight - reachable_query + name_extra_factor * (name_weight - aligned)
     if aligned <= 0.0:
         return 0.0
     return 2.0 * aligned / (2.0 * aligned + max(rest, 0.0))
+
+
+@njit(cache=True, nogil=True)
+def _mask_sums(t0, nq, qt_weight, best_weight, aligned_of, reach_of):
+    """For every mask ``m`` of the ``nq`` query tokens, the two sums :func:`_bound` takes, in ``aligned_of[m]``
+    and ``reach_of[m]`` (added token by token in the same order, so the bounds are the same to the bit)."""
+    aligned_of[0] = 0.0
+    reach_of[0] = 0.0
+    top = 0
+    for m in range(1, 1 << nq):
+        if m == 2 << top:
+            top += 1
+        rest = m ^ (1 << top)
+        aligned_of[m] = aligned_of[rest] + best_weight[top]
+        reach_of[m] = reach_of[rest] + qt_weight[t0 + top]
 
 
 @njit(cache=True, nogil=True)
@@ -64,17 +87,17 @@ def _skippable(state, t0, nq, qt_weight, best_weight, query_weight, size, floor)
         if state[i] == 1:
             aligned += best_weight[i]
             reached += qt_weight[t0 + i]
-    while True:
+    while True:  # one exit (a helper taking arrays with several costs numba reference counting per call)
         pick = -1
         for i in range(nq):
             if state[i] == 0 and size[i] > 0 and (pick < 0 or size[i] > size[pick]):
                 pick = i
         if pick < 0:
-            return
+            break
         a = aligned + best_weight[pick]
         rest = max(query_weight - reached - qt_weight[t0 + pick], 0.0)
         if a > 0.0 and 2.0 * a / (2.0 * a + rest) >= floor - 1e-6:
-            return
+            break
         state[pick] = 2
         aligned = a
         reached += qt_weight[t0 + pick]
@@ -177,14 +200,18 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
     n_hits_total = len(hit_tok)
     vnext = np.full(max(n_hits_total, 1), -1, dtype=np.int32)
     hit_query_token = np.empty(max(n_hits_total, 1), dtype=np.int32)
-    candidates = np.empty(1024, dtype=np.int32)
-    found_order = np.empty(64, dtype=np.int64)  # per candidate reaching the floor: first hit, name
-    found_score = np.empty(64, dtype=np.float64)
+    # Room for every name (a name is a candidate once per variant): these arrays are never rebound,
+    # since a rebound array costs numba reference counting on every use in the loops.
+    n_names = len(name_ptr) - 1
+    candidates = np.empty(max(n_names, 1), dtype=np.int32)
+    found_order = np.empty(max(n_names, 1), dtype=np.int64)  # per candidate reaching the floor: first hit, name
+    found_score = np.empty(max(n_names, 1), dtype=np.float64)
     stamp = 0
+    aligned_of = np.empty(1 << _TABLE_TOKENS, dtype=np.float64)  # per mask of query tokens: _bound's sums
+    reach_of = np.empty(1 << _TABLE_TOKENS, dtype=np.float64)
     pair_sim = np.empty(256, dtype=np.float64)
     pair_q = np.empty(256, dtype=np.int32)
     pair_n = np.empty(256, dtype=np.int32)
-    n_names = len(name_ptr) - 1
     for q in range(n_queries):
         stamp += 1
         t0, t1 = qv_ptr[q], qv_ptr[q + 1]
@@ -226,16 +253,18 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
                 unseen_mask |= bit
             if walk == 1:
                 continue
-            posts, ptr = (post_name, post_ptr) if walk == 0 else (init_name, init_ptr)
             for h in range(qt_hit_ptr[t], qt_hit_ptr[t + 1]):
                 v = hit_tok[h]
-                start, end = ptr[v], ptr[v + 1]
-                if n_cand + end - start > len(candidates):
-                    grown = np.empty(max(2 * len(candidates), n_cand + end - start), dtype=np.int32)
-                    grown[:n_cand] = candidates[:n_cand]
-                    candidates = grown
-                n_cand = _walk(posts, start, end, bit, qv_skip_kind[q], name_kind, skip_a, skip_b, seen, stamp,
-                               hit_mask, candidates, n_cand)
+                if walk == 0:
+                    n_cand = _walk(post_name, post_ptr[v], post_ptr[v + 1], bit, qv_skip_kind[q], name_kind, skip_a,
+                                   skip_b, seen, stamp, hit_mask, candidates, n_cand)
+                else:
+                    n_cand = _walk(init_name, init_ptr[v], init_ptr[v + 1], bit, qv_skip_kind[q], name_kind, skip_a,
+                                   skip_b, seen, stamp, hit_mask, candidates, n_cand)
+        # With few tokens and many candidates, the bound's sums are tabulated per mask once.
+        tabulated = prune and nq <= _TABLE_TOKENS and (1 << nq) <= 2 * n_cand
+        if tabulated:
+            _mask_sums(t0, nq, qt_weight, best_weight, aligned_of, reach_of)
         n_found = 0
         for c in range(n_cand):
             n = candidates[c]
@@ -243,13 +272,23 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
             nt = s1 - s0
             if prune and not name_initial[n]:
                 mask = hit_mask[n] | unseen_mask
-                if _bound(mask, t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
-                          name_extra_factor) < floor - 1e-9:
+                if tabulated:
+                    bound = _bound_of(aligned_of[mask], reach_of[mask], query_weight, name_weight[n], name_extra_factor)
+                else:
+                    bound = _bound(mask, t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
+                                   name_extra_factor)
+                if bound < floor - 1e-9:
                     continue  # cannot reach the floor, whatever the alignment
-                if mask & ~hit_mask[n] and _bound(_hit_tokens(n, name_ptr, name_tok, vhead, vnext, hit_query_token),
-                                                  t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
-                                                  name_extra_factor) < floor - 1e-9:
-                    continue  # the same, knowing which of the tokens not walked hit the name
+                if mask & ~hit_mask[n]:
+                    hit = _hit_tokens(n, name_ptr, name_tok, vhead, vnext, hit_query_token)
+                    if tabulated:
+                        bound = _bound_of(aligned_of[hit], reach_of[hit], query_weight, name_weight[n],
+                                          name_extra_factor)
+                    else:
+                        bound = _bound(hit, t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
+                                       name_extra_factor)
+                    if bound < floor - 1e-9:
+                        continue  # the same, knowing which of the tokens not walked hit the name
             n_pairs = 0
             for j in range(nt):
                 v = name_tok[s0 + j]
@@ -307,13 +346,6 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
             if score < floor:
                 continue
             first_hit = _first_hit(n, name_ptr, name_tok, vhead, vnext, hit_query_token, state, n_hits_total)
-            if n_found == len(found_order):
-                grown_order = np.empty(2 * n_found, dtype=np.int64)
-                grown_order[:n_found] = found_order
-                found_order = grown_order
-                grown_score = np.empty(2 * n_found, dtype=np.float64)
-                grown_score[:n_found] = found_score
-                found_score = grown_score
             found_order[n_found] = np.int64(first_hit) * (n_names + 1) + n
             found_score[n_found] = score
             n_found += 1

@@ -52,7 +52,7 @@ class KeyTable(NamedTuple):
         return cls(key_chars, key_ptr, val_ptr, val_tok, slots, present)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def key_hash(chars, start, length, skip):
     """FNV-1a hash of ``chars[start:start+length]`` without the byte at offset ``skip`` (-1: none)."""
     h = _FNV_OFFSET
@@ -63,13 +63,13 @@ def key_hash(chars, start, length, skip):
     return h
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _tag(h):
     """31 bits of the hash (not those that choose the slot), shifted to the slot's upper half."""
     return np.int64((h >> np.uint64(33)) << np.uint64(32))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _filter_bit(h):
     """The key's bit in the ``present`` filter (hash bits 40 and up)."""
     return (h >> np.uint64(40)) & np.uint64(_FILTER_BITS - 1)
@@ -123,3 +123,9 @@ def find(table, chars, start, length, skip):
                 return k
         i = (i + np.uint64(1)) & mask
     return -1
+
+
+#: :func:`find` inlined into the caller at numba's IR level (so it is never compiled, nor cached, on its
+#: own): a loop that calls it many times (the split search's list-token tests) then skips the
+#: reference counting a call on the table's arrays costs.
+find_inline = njit(cache=True, nogil=True, inline="always")(find.py_func)

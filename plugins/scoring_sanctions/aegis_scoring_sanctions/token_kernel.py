@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from aegis_scoring_sanctions.key_table import find
+from aegis_scoring_sanctions.key_table import find, find_inline
 from aegis_scoring_sanctions.phonetic_kernel import skeleton, sound_key, spelling_key, variant_key
 
 #: Why a list token is a candidate of a query token (bits; a candidate may have several).
@@ -52,51 +52,58 @@ def _osa_distance(a, a0, la, b, b0, lb, prev2, prev, cur):
 
 
 @njit(cache=True, nogil=True)
-def _add_key(table, key, why, flags, uniq, n_uniq):
-    """Tag the token ids of key number ``key`` (-1: none) with ``why``; new tokens go to ``uniq``."""
-    if key < 0:
-        return uniq, n_uniq
-    _, _, val_ptr, val_tok, _, _ = table
-    for v in range(val_ptr[key], val_ptr[key + 1]):
-        uniq, n_uniq = _add(val_tok[v], why, flags, uniq, n_uniq)
-    return uniq, n_uniq
+def _add_key(val_ptr, val_tok, key, why, flags, uniq, n_uniq):
+    """Tag the token ids of key number ``key`` (-1: none) of a key table (its ``val_ptr``, ``val_tok``)
+    with ``why``; new tokens go to ``uniq``; the new count. (Only arrays are passed, not the table:
+    a tuple of arrays unpacked in a helper costs numba reference counting on every call.)"""
+    start, end = (val_ptr[key], val_ptr[key + 1]) if key >= 0 else (0, 0)
+    for v in range(start, end):  # _add, written out; one exit (both keep numba's reference counting out)
+        tid = val_tok[v]
+        if flags[tid] == 0:
+            uniq[n_uniq] = tid
+            n_uniq += 1
+        flags[tid] |= why
+    return n_uniq
 
 
 @njit(cache=True, nogil=True)
 def _add(tid, why, flags, uniq, n_uniq):
+    """Tag list token ``tid`` with ``why``, adding it to ``uniq`` (room for every list token) when new."""
     if flags[tid] == 0:
-        if n_uniq == len(uniq):
-            grown = np.empty(2 * len(uniq), dtype=np.int32)
-            grown[:n_uniq] = uniq[:n_uniq]
-            uniq = grown
         uniq[n_uniq] = tid
         n_uniq += 1
     flags[tid] |= why
-    return uniq, n_uniq
+    return n_uniq
 
 
 @njit(cache=True, nogil=True)
 def _gather(q_chars, a0, la, abjad, exact, deletes, sounds, variants, spellings, skeletons, limits, flags, uniq,
             key, tmp):
-    """Tag every candidate list token of ``q_chars[a0:a0+la]`` with why it is one: ``(uniq, n_uniq)``."""
+    """Tag every candidate list token of ``q_chars[a0:a0+la]`` with why it is one: ``uniq[:n]``, ``n`` returned.
+
+    ``uniq`` has room for every list token (a token enters once). No array is rebound here or in
+    the helpers: a rebound array costs numba reference counting on every use in a loop.
+    """
     min_delete_len, min_phonetic_len, min_key_len, min_skeleton_len = limits
     n_uniq = 0
     if exact >= 0:
-        uniq, n_uniq = _add(exact, CAND_EXACT, flags, uniq, n_uniq)
+        n_uniq = _add(exact, CAND_EXACT, flags, uniq, n_uniq)
     if la >= min_delete_len:
-        uniq, n_uniq = _add_key(deletes, find(deletes, q_chars, a0, la, -1), CAND_EDIT, flags, uniq, n_uniq)
+        delete_ptr, delete_tok = deletes[2], deletes[3]
+        n_uniq = _add_key(delete_ptr, delete_tok, find(deletes, q_chars, a0, la, -1), CAND_EDIT, flags, uniq, n_uniq)
         for p in range(la):
-            uniq, n_uniq = _add_key(deletes, find(deletes, q_chars, a0, la, p), CAND_EDIT, flags, uniq, n_uniq)
+            n_uniq = _add_key(delete_ptr, delete_tok, find(deletes, q_chars, a0, la, p), CAND_EDIT, flags, uniq,
+                              n_uniq)
     if la >= min_phonetic_len:
         n = sound_key(q_chars, a0, la, key)
         if n >= min_key_len:
-            uniq, n_uniq = _add_key(sounds, find(sounds, key, 0, n, -1), CAND_LIFTED, flags, uniq, n_uniq)
+            n_uniq = _add_key(sounds[2], sounds[3], find(sounds, key, 0, n, -1), CAND_LIFTED, flags, uniq, n_uniq)
         n = variant_key(q_chars, a0, la, key, tmp)
         if n >= min_key_len:
-            uniq, n_uniq = _add_key(variants, find(variants, key, 0, n, -1), CAND_LIFTED, flags, uniq, n_uniq)
+            n_uniq = _add_key(variants[2], variants[3], find(variants, key, 0, n, -1), CAND_LIFTED, flags, uniq, n_uniq)
     n = spelling_key(q_chars, a0, la, key, tmp)
     if n > 0:
-        uniq, n_uniq = _add_key(spellings, find(spellings, key, 0, n, -1), CAND_SAME, flags, uniq, n_uniq)
+        n_uniq = _add_key(spellings[2], spellings[3], find(spellings, key, 0, n, -1), CAND_SAME, flags, uniq, n_uniq)
     if abjad:
         for drop in range(2):  # the skeleton, and that of the token without a leading "l" (al-)
             if drop == 1 and not (la > 0 and q_chars[a0] == 108):
@@ -104,30 +111,43 @@ def _gather(q_chars, a0, la, abjad, exact, deletes, sounds, variants, spellings,
             n = skeleton(q_chars, a0 + drop, la - drop, key, tmp)
             if n >= min_skeleton_len:
                 why = CAND_SAME if n >= min_key_len else CAND_SHORT
-                uniq, n_uniq = _add_key(skeletons, find(skeletons, key, 0, n, -1), why, flags, uniq, n_uniq)
-    return uniq, n_uniq
+                n_uniq = _add_key(skeletons[2], skeletons[3], find(skeletons, key, 0, n, -1), why, flags, uniq, n_uniq)
+    return n_uniq
 
 
 @njit(cache=True, nogil=True)
-def _similarity(q_chars, a0, la, tid, why, exact, tok_chars, tok_ptr, tok_len, min_phonetic_len, ceiling, lift,
-                short_similarity, prev2, prev, cur):
-    """``(similarity, plain edit similarity)`` of the query token and candidate ``tid`` tagged ``why``."""
-    lb = tok_len[tid]
+def _raw_similarity(dist, la, lb):
+    """The plain edit similarity at distance ``dist``, rounded to float32 as rapidfuzz's ``cdist`` returns it."""
     longer = max(la, lb)
-    if longer == 0:
-        raw = 1.0
-    else:
-        dist = _osa_distance(q_chars, a0, la, tok_chars, tok_ptr[tid], lb, prev2, prev, cur)
-        raw = np.float64(np.float32(1.0 - dist / longer))  # rapidfuzz's cdist returns float32
+    return 1.0 if longer == 0 else np.float64(np.float32(1.0 - dist / longer))
+
+
+@njit(cache=True, nogil=True)
+def _lifted(raw, lb, why, is_exact, min_phonetic_len, ceiling, lift, short_similarity):
+    """The similarity of a candidate of length ``lb`` tagged ``why`` whose plain edit similarity is ``raw``."""
     sim = raw
-    if sim < ceiling and tid != exact:
+    if sim < ceiling and not is_exact:
         if why & CAND_SAME:
             sim = ceiling
         elif why & CAND_SHORT:
             sim = max(sim, short_similarity)
         elif why & CAND_LIFTED and lb >= min_phonetic_len:
             sim = min(ceiling, sim + lift)
-    return sim, raw
+    return sim
+
+
+@njit(cache=True, nogil=True)
+def _similarity(q_chars, a0, la, tid, why, exact, tok_chars, tok_ptr, tok_len, min_phonetic_len, ceiling, lift,
+                short_similarity, prev2, prev, cur):
+    """``(similarity, plain edit similarity)`` of the query token and candidate ``tid`` tagged ``why``.
+
+    The kernels' loops call :func:`_osa_distance` and the scalar helpers themselves: a helper that
+    takes arrays and hands them on to another call costs numba reference counting on every call.
+    """
+    lb = tok_len[tid]
+    dist = _osa_distance(q_chars, a0, la, tok_chars, tok_ptr[tid], lb, prev2, prev, cur) if max(la, lb) else 0
+    raw = _raw_similarity(dist, la, lb)
+    return _lifted(raw, lb, why, tid == exact, min_phonetic_len, ceiling, lift, short_similarity), raw
 
 
 @njit(cache=True, nogil=True)
@@ -155,30 +175,21 @@ def _distance_floor(a, a0, la, b, b0, lb, counts):
 def _similarity_ceiling(la, lb, distance_floor, why, is_exact, min_phonetic_len, ceiling, lift, short_similarity):
     """The most :func:`_similarity` can give a candidate whose distance is at least ``distance_floor``
     (it grows with the plain similarity, whatever the tags)."""
-    longer = max(la, lb)
-    raw = 1.0 if longer == 0 else np.float64(np.float32(1.0 - distance_floor / longer))
-    sim = raw
-    if sim < ceiling and not is_exact:
-        if why & CAND_SAME:
-            sim = ceiling
-        elif why & CAND_SHORT:
-            sim = max(sim, short_similarity)
-        elif why & CAND_LIFTED and lb >= min_phonetic_len:
-            sim = min(ceiling, sim + lift)
-    return sim
+    return _lifted(_raw_similarity(distance_floor, la, lb), lb, why, is_exact, min_phonetic_len, ceiling, lift,
+                   short_similarity)
 
 
 @njit(cache=True, nogil=True)
-def _scratch(q_ptr, max_tok_len):
+def _scratch(q_ptr, max_tok_len, n_list_tokens):
     """Work buffers for a batch of query tokens: the longest query token, three edit-distance rows,
-    two key buffers and the candidate de-duplication list."""
+    two key buffers and the candidate de-duplication list (room for every list token)."""
     longest = 1
     for q in range(len(q_ptr) - 1):
         longest = max(longest, q_ptr[q + 1] - q_ptr[q])
     width = max(longest, max_tok_len) + 2
     return (longest, np.empty(width, dtype=np.int64), np.empty(width, dtype=np.int64),
             np.empty(width, dtype=np.int64), np.empty(2 * width, dtype=np.uint8),
-            np.empty(2 * width, dtype=np.uint8), np.empty(256, dtype=np.int32))
+            np.empty(2 * width, dtype=np.uint8), np.empty(max(n_list_tokens, 1), dtype=np.int32))
 
 
 @njit(cache=True, nogil=True)
@@ -199,27 +210,25 @@ def score_tokens(q_chars, q_ptr, q_abjad, q_exact, deletes, sounds, variants, sp
     hit_ptr = np.zeros(n_q + 1, dtype=np.int64)
     hit_tok = np.empty(max(n_q * max_hits, 1), dtype=np.int32)
     hit_sim = np.empty(max(n_q * max_hits, 1), dtype=np.float64)
-    _, prev2, prev, cur, key, tmp, uniq = _scratch(q_ptr, max_tok_len)
-    keep_sim = np.empty(64, dtype=np.float64)
-    keep_raw = np.empty(64, dtype=np.float64)
-    keep_tok = np.empty(64, dtype=np.int32)
+    _, prev2, prev, cur, key, tmp, uniq = _scratch(q_ptr, max_tok_len, len(flags))
+    keep_sim = np.empty(len(uniq), dtype=np.float64)  # room for every candidate: never rebound
+    keep_raw = np.empty(len(uniq), dtype=np.float64)
+    keep_tok = np.empty(len(uniq), dtype=np.int32)
     n_out = 0
     for q in range(n_q):
         a0, la = q_ptr[q], q_ptr[q + 1] - q_ptr[q]
         exact = q_exact[q]
-        uniq, n_uniq = _gather(q_chars, a0, la, q_abjad[q], exact, deletes, sounds, variants, spellings, skeletons,
-                               limits, flags, uniq, key, tmp)
-        if n_uniq > len(keep_sim):
-            keep_sim = np.empty(len(uniq), dtype=np.float64)
-            keep_raw = np.empty(len(uniq), dtype=np.float64)
-            keep_tok = np.empty(len(uniq), dtype=np.int32)
+        n_uniq = _gather(q_chars, a0, la, q_abjad[q], exact, deletes, sounds, variants, spellings, skeletons,
+                         limits, flags, uniq, key, tmp)
         n_keep = 0
         for u in range(n_uniq):
             tid = uniq[u]
             why = flags[tid]
             flags[tid] = 0
-            sim, raw = _similarity(q_chars, a0, la, tid, why, exact, tok_chars, tok_ptr, tok_len, min_phonetic_len,
-                                   ceiling, lift, short_similarity, prev2, prev, cur)
+            lb = tok_len[tid]
+            raw = _raw_similarity(_osa_distance(q_chars, a0, la, tok_chars, tok_ptr[tid], lb, prev2, prev, cur),
+                                  la, lb)
+            sim = _lifted(raw, lb, why, tid == exact, min_phonetic_len, ceiling, lift, short_similarity)
             if sim < floor:
                 continue
             # Insert in order: by similarity, then raw similarity, then token id, all descending.
@@ -245,7 +254,7 @@ def score_tokens(q_chars, q_ptr, q_abjad, q_exact, deletes, sounds, variants, sp
 @njit(cache=True, nogil=True)
 def _token_id(vocab, chars, start, length):
     """The list token id of ``chars[start:start+length]``, or -1."""
-    k = find(vocab, chars, start, length, -1)
+    k = find_inline(vocab, chars, start, length, -1)
     return -1 if k < 0 else vocab[3][vocab[2][k]]
 
 
@@ -266,7 +275,7 @@ def split_tokens(q_chars, q_ptr, q_abjad, q_search, vocab, deletes, sounds, vari
     n_q = len(q_ptr) - 1
     list_at = np.zeros(n_q, dtype=np.int64)
     best_at = np.zeros(n_q, dtype=np.int64)
-    longest, prev2, prev, cur, key, tmp, uniq = _scratch(q_ptr, max_tok_len)
+    longest, prev2, prev, cur, key, tmp, uniq = _scratch(q_ptr, max_tok_len, len(flags))
     cand_bound = np.empty(longest, dtype=np.float64)
     cand_at = np.empty(longest, dtype=np.int64)  # k: the left part is a list token; -k: the right one
     counts = np.zeros(256, dtype=np.int64)
@@ -311,8 +320,8 @@ def split_tokens(q_chars, q_ptr, q_abjad, q_search, vocab, deletes, sounds, vari
             part_sim = 0.0  # the part's closest list token
             if plen >= min_delete_len:
                 exact = _token_id(vocab, q_chars, p0, plen)
-                uniq, n_uniq = _gather(q_chars, p0, plen, q_abjad[q], exact, deletes, sounds, variants, spellings,
-                                       skeletons, limits, flags, uniq, key, tmp)
+                n_uniq = _gather(q_chars, p0, plen, q_abjad[q], exact, deletes, sounds, variants, spellings,
+                                 skeletons, limits, flags, uniq, key, tmp)
                 for u in range(n_uniq):
                     tid = uniq[u]
                     why = flags[tid]
@@ -325,8 +334,9 @@ def split_tokens(q_chars, q_ptr, q_abjad, q_search, vocab, deletes, sounds, vari
                                               why, tid == exact, min_phonetic_len, ceiling, lift, short_similarity)
                     if top < need_floor or top <= part_sim:
                         continue
-                    sim, _ = _similarity(q_chars, p0, plen, tid, why, exact, tok_chars, tok_ptr, tok_len,
-                                         min_phonetic_len, ceiling, lift, short_similarity, prev2, prev, cur)
+                    dist = _osa_distance(q_chars, p0, plen, tok_chars, tok_ptr[tid], lb, prev2, prev, cur)
+                    sim = _lifted(_raw_similarity(dist, plen, lb), lb, why, tid == exact, min_phonetic_len, ceiling,
+                                  lift, short_similarity)
                     if sim >= floor and sim > part_sim:
                         part_sim = sim
             if part_sim < split_similarity:

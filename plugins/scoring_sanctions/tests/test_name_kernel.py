@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from aegis_scoring_sanctions import matcher as matcher_module
 from aegis_scoring_sanctions.index import NameIndex
-from aegis_scoring_sanctions.kernels import INITIAL_SIMILARITY
+from aegis_scoring_sanctions.kernels import _TABLE_TOKENS, INITIAL_SIMILARITY, _bound, _bound_of, _mask_sums
 from aegis_scoring_sanctions.matcher import MatchSettings, Query, Screener
 from aegis_scoring_sanctions.perturb import perturb
 
@@ -117,3 +117,24 @@ def test_name_scores_equal_the_unpruned_reference(index: NameIndex, monkeypatch,
     ref_names, ref_scores = _reference(args)
     np.testing.assert_array_equal(names, ref_names)
     np.testing.assert_array_equal(scores, ref_scores)
+
+
+def test_tabulated_bounds_equal_the_bound_of_every_mask_to_the_bit():
+    """The per-mask sums the kernel tabulates give :func:`_bound` exactly, for every mask of up to ten tokens."""
+    rng = np.random.default_rng(7)
+    aligned_of = np.empty(1 << _TABLE_TOKENS)
+    reach_of = np.empty(1 << _TABLE_TOKENS)
+    checked = 0
+    for nq in range(_TABLE_TOKENS + 1):
+        t0 = int(rng.integers(0, 3))
+        qt_weight = rng.uniform(0.05, 3.0, t0 + nq)
+        best_weight = rng.uniform(0.0, 3.0, nq) * (rng.random(nq) > 0.2)  # some tokens hit nothing
+        query_weight = float(qt_weight[t0:].sum())
+        _mask_sums(t0, nq, qt_weight, best_weight, aligned_of, reach_of)
+        for mask in range(1 << nq):
+            for name_weight, factor in ((float(rng.uniform(0.1, 8.0)), 0.6), (0.5, 0.0), (12.0, 1.0)):
+                expected = _bound(mask, t0, nq, qt_weight, best_weight, query_weight, name_weight, factor)
+                got = _bound_of(aligned_of[mask], reach_of[mask], query_weight, name_weight, factor)
+                assert got == expected, (nq, mask)
+                checked += 1
+    assert checked > 3 * 2000
