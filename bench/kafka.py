@@ -31,6 +31,7 @@ from pathlib import Path
 
 import orjson
 import yaml
+from aegis_ingress_kafka.config import KafkaIngressConfig
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -156,11 +157,12 @@ def run_group(tmp: Path, bootstrap: str, topic: str, processes: int, n: int) -> 
 
 def bare_loop(bootstrap: str, topic: str, n: int) -> dict:
     """consume → produce → commit with no screening: the broker's ceiling on this machine."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bare-{uuid.uuid4().hex[:6]}",
-                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    # The plugin's own client settings (fetch sizes, idempotent lz4 producer), so the ceiling is like for like.
+    settings = KafkaIngressConfig(bootstrap_servers=bootstrap, topic=topic, group=f"bare-{uuid.uuid4().hex[:6]}",
+                                  auto_offset_reset="earliest")
+    consumer = Consumer(settings.consumer())
     consumer.assign([TopicPartition(topic, p, -2) for p in range(PARTITIONS)])
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "compression.type": "lz4",
-                         "enable.idempotence": True, "queue.buffering.max.messages": 2_000_000})
+    producer = Producer(settings.producer())
     seen, start = 0, None
     while seen < n:
         messages = consumer.consume(4096, 1.0)
