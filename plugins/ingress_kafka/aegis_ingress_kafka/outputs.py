@@ -58,10 +58,10 @@ class Outputs:
         if self.decisions_topic is not None and decisions is not None and len(decisions):
             lines = decisions.lines()
             self.tracker.expect(entry, len(lines))
-            topic, produce = self.decisions_topic, self.producer.produce
+            topic, produce, delivered = self.decisions_topic, self.producer.produce, entry.on_delivery
             for uetr, line in zip(decisions.uetr, lines, strict=True):
                 try:
-                    produce(topic, line, uetr.encode(), on_delivery=entry.on_delivery)
+                    produce(topic, line, uetr.encode(), on_delivery=delivered)
                 except BufferError:
                     self.producer.poll(0.05)
                     self._produce(topic, line, uetr.encode(), entry)
