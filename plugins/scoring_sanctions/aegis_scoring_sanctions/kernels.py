@@ -11,7 +11,8 @@ extra tokens — a patronymic, a second given name — at ``name_extra_factor`` 
 therefore independent of token order and falls with every missing or extra informative token.
 
 A candidate is scored only if an upper bound of its score (:func:`_bound`, from which query tokens
-hit one of its tokens and the name's total weight) reaches the floor: most candidates share one
+hit one of its tokens, each one's best similarity × weight among its hits, the name's total weight
+and, for a weak alias, its penalty) reaches the floor: most candidates share one
 common token with the query and are dropped at that cost. The postings of query tokens that cannot
 bring any name to the floor by themselves are not walked at all (:func:`_skippable`); the result
 is the same as walking them, ties included.
@@ -29,26 +30,29 @@ _TABLE_TOKENS = 10
 
 
 @njit(cache=True, nogil=True)
-def _bound(mask, t0, nq, qt_weight, best_weight, query_weight, name_weight, name_extra_factor):
+def _bound(mask, t0, nq, qt_weight, best_gain, query_weight, name_weight, name_extra_factor):
     """An upper bound of a candidate's score when only the query tokens in ``mask`` can align.
 
     Without initials on either side (and with ``name_extra_factor`` ≥ 0), a query token aligns only
-    to a name token among its hits, so the aligned name weight ``m`` is at most the sum of those
-    tokens' heaviest hits (and at most the name's weight), and the score is at most
+    to a name token among its hits, adding ``2 s w`` to the score's numerator and at least
+    ``(2 - name_extra_factor) s w`` to its denominator (``s`` the hit's similarity, ``w`` its weight).
+    So with ``m`` the sum of those tokens' largest ``s w`` (``best_gain``; at most the name's
+    weight), the score is at most
     ``2m / (2m + unaligned query weight + name_extra_factor × (name weight - m))``.
     """
     aligned = 0.0
     reachable_query = 0.0
     for i in range(nq):
         if (mask >> i) & 1:
-            aligned += best_weight[i]
+            aligned += best_gain[i]
             reachable_query += qt_weight[t0 + i]
     return _bound_of(aligned, reachable_query, query_weight, name_weight, name_extra_factor)
 
 
 @njit(cache=True, nogil=True)
 def _bound_of(aligned, reachable_query, query_weight, name_weight, name_extra_factor):
-    """:func:`_bound` from its two sums: the heaviest hits' weights and the query weight of the tokens in the mask."""
+    """:func:`_bound` from its two sums: the tokens' largest similarity × weight (``best_gain``) and their
+    query weight."""
     aligned = min(aligned, name_weight)
     rest = query_weight - reachable_query + name_extra_factor * (name_weight - aligned)
     if aligned <= 0.0:
@@ -57,7 +61,7 @@ def _bound_of(aligned, reachable_query, query_weight, name_weight, name_extra_fa
 
 
 @njit(cache=True, nogil=True)
-def _mask_sums(t0, nq, qt_weight, best_weight, aligned_of, reach_of):
+def _mask_sums(t0, nq, qt_weight, best_gain, aligned_of, reach_of):
     """For every mask ``m`` of the ``nq`` query tokens, the two sums :func:`_bound` takes, in ``aligned_of[m]``
     and ``reach_of[m]`` (added token by token in the same order, so the bounds are the same to the bit)."""
     aligned_of[0] = 0.0
@@ -67,16 +71,16 @@ def _mask_sums(t0, nq, qt_weight, best_weight, aligned_of, reach_of):
         if m == 2 << top:
             top += 1
         rest = m ^ (1 << top)
-        aligned_of[m] = aligned_of[rest] + best_weight[top]
+        aligned_of[m] = aligned_of[rest] + best_gain[top]
         reach_of[m] = reach_of[rest] + qt_weight[t0 + top]
 
 
 @njit(cache=True, nogil=True)
-def _skippable(state, t0, nq, qt_weight, best_weight, query_weight, size, floor):
+def _skippable(state, t0, nq, qt_weight, best_gain, query_weight, size, floor):
     """Mark (state 2) the query tokens whose postings need not be walked; ``state`` 1 is not walked already.
 
     A name reached only through tokens of the marked set ``S`` (and those of state 1) scores at most
-    ``2w / (2w + query weight outside S)``, ``w`` the sum of their heaviest hits' weights (the
+    ``2w / (2w + query weight outside S)``, ``w`` the sum of their largest ``s w`` (the
     :func:`_bound` of any such name, at its largest). Tokens are added largest postings first while
     that stays below ``floor``; such names are then pruned by :func:`_bound` anyway, so they need not
     be found.
@@ -85,7 +89,7 @@ def _skippable(state, t0, nq, qt_weight, best_weight, query_weight, size, floor)
     reached = 0.0
     for i in range(nq):
         if state[i] == 1:
-            aligned += best_weight[i]
+            aligned += best_gain[i]
             reached += qt_weight[t0 + i]
     while True:  # one exit (a helper taking arrays with several costs numba reference counting per call)
         pick = -1
@@ -94,7 +98,7 @@ def _skippable(state, t0, nq, qt_weight, best_weight, query_weight, size, floor)
                 pick = i
         if pick < 0:
             break
-        a = aligned + best_weight[pick]
+        a = aligned + best_gain[pick]
         rest = max(query_weight - reached - qt_weight[t0 + pick], 0.0)
         if a > 0.0 and 2.0 * a / (2.0 * a + rest) >= floor - 1e-6:
             break
@@ -146,27 +150,6 @@ def _sort_found(order, score, n):
 
 
 @njit(cache=True, nogil=True)
-def _walk(posts, start, end, bit, skip_kind, name_kind, skip_a, skip_b, seen, stamp, hit_mask, candidates, n_cand):
-    """Add the names ``posts[start:end]`` to ``candidates`` (room for them is there); the new count.
-
-    A name already seen for this variant only gets ``bit`` (the walked query token's) in
-    ``hit_mask``; names of a kind the variant skips are not candidates.
-    """
-    for p in range(start, end):
-        n = posts[p]
-        if seen[n] == stamp:
-            hit_mask[n] |= bit
-            continue
-        seen[n] = stamp
-        hit_mask[n] = bit
-        if skip_kind and (name_kind[n] == skip_a or name_kind[n] == skip_b):
-            continue
-        candidates[n_cand] = n
-        n_cand += 1
-    return n_cand
-
-
-@njit(cache=True, nogil=True)
 def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_sim, qv_skip_kind,
                   name_ptr, name_tok, name_kind, name_weak, post_ptr, post_name, init_ptr, init_name, token_weight,
                   token_first, token_len, name_weight, name_initial, skip_a, skip_b, weak_penalty, name_extra_factor,
@@ -191,7 +174,7 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
     longest = 1
     for q in range(len(qv_ptr) - 1):
         longest = max(longest, qv_ptr[q + 1] - qv_ptr[q])
-    best_weight = np.zeros(longest, dtype=np.float64)  # per query token: heaviest list token it hits
+    best_gain = np.zeros(longest, dtype=np.float64)  # per query token: largest similarity × weight of a hit
     size = np.zeros(longest, dtype=np.int64)  # per query token: postings of its hits
     state = np.zeros(longest, dtype=np.int8)  # per query token: 0 walked, 1 too common, 2 cannot reach the floor
     n_queries = len(qv_ptr) - 1
@@ -207,6 +190,7 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
     found_order = np.empty(max(n_names, 1), dtype=np.int64)  # per candidate reaching the floor: first hit, name
     found_score = np.empty(max(n_names, 1), dtype=np.float64)
     stamp = 0
+    weak_factor = max(1.0 - weak_penalty, 0.0)  # a weak alias's score is scaled by it: so is its bound
     aligned_of = np.empty(1 << _TABLE_TOKENS, dtype=np.float64)  # per mask of query tokens: _bound's sums
     reach_of = np.empty(1 << _TABLE_TOKENS, dtype=np.float64)
     pair_sim = np.empty(256, dtype=np.float64)
@@ -224,15 +208,15 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
         query_initials = False
         for t in range(t0, t1):
             total = 0
-            heaviest = 0.0
+            gain = 0.0
             for h in range(qt_hit_ptr[t], qt_hit_ptr[t + 1]):
                 v = hit_tok[h]
                 hit_query_token[h] = t - t0
                 vnext[h] = vhead[v]
                 vhead[v] = h
                 total += post_ptr[v + 1] - post_ptr[v]
-                heaviest = max(heaviest, token_weight[v])
-            best_weight[t - t0] = heaviest
+                gain = max(gain, hit_sim[h] * token_weight[v])
+            best_gain[t - t0] = gain
             size[t - t0] = total
             if 0 < total <= max_postings:
                 any_rare = True
@@ -243,7 +227,7 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
             state[i] = 1 if any_rare and size[i] > max_postings else 0
         prune = not query_initials and name_extra_factor >= 0.0
         if prune:
-            _skippable(state, t0, nq, qt_weight, best_weight, query_weight, size, floor)
+            _skippable(state, t0, nq, qt_weight, best_gain, query_weight, size, floor)
         n_cand = 0
         unseen_mask = 0  # query tokens whose postings are not walked: they may reach any candidate
         for t in range(t0, t1):
@@ -253,31 +237,43 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
                 unseen_mask |= bit
             if walk == 1:
                 continue
+            # Add the names of the hits' postings (those holding an initial only, for a token of state 2)
+            # to the candidates; a name already seen for this variant only gets this token's bit in
+            # hit_mask. Written out here: a helper taking these arrays costs numba reference counting
+            # on each of its million calls.
+            skip_kind = qv_skip_kind[q]
             for h in range(qt_hit_ptr[t], qt_hit_ptr[t + 1]):
                 v = hit_tok[h]
-                if walk == 0:
-                    n_cand = _walk(post_name, post_ptr[v], post_ptr[v + 1], bit, qv_skip_kind[q], name_kind, skip_a,
-                                   skip_b, seen, stamp, hit_mask, candidates, n_cand)
-                else:
-                    n_cand = _walk(init_name, init_ptr[v], init_ptr[v + 1], bit, qv_skip_kind[q], name_kind, skip_a,
-                                   skip_b, seen, stamp, hit_mask, candidates, n_cand)
+                start, end = (post_ptr[v], post_ptr[v + 1]) if walk == 0 else (init_ptr[v], init_ptr[v + 1])
+                for p in range(start, end):
+                    n = post_name[p] if walk == 0 else init_name[p]
+                    if seen[n] == stamp:
+                        hit_mask[n] |= bit
+                        continue
+                    seen[n] = stamp
+                    hit_mask[n] = bit
+                    if skip_kind and (name_kind[n] == skip_a or name_kind[n] == skip_b):
+                        continue  # a kind the variant skips: not a candidate
+                    candidates[n_cand] = n
+                    n_cand += 1
         # With few tokens and many candidates, the bound's sums are tabulated per mask once.
         tabulated = prune and nq <= _TABLE_TOKENS and (1 << nq) <= 2 * n_cand
         if tabulated:
-            _mask_sums(t0, nq, qt_weight, best_weight, aligned_of, reach_of)
+            _mask_sums(t0, nq, qt_weight, best_gain, aligned_of, reach_of)
         n_found = 0
         for c in range(n_cand):
             n = candidates[c]
             s0, s1 = name_ptr[n], name_ptr[n + 1]
             nt = s1 - s0
             if prune and not name_initial[n]:
+                scale = weak_factor if name_weak[n] else 1.0
                 mask = hit_mask[n] | unseen_mask
                 if tabulated:
                     bound = _bound_of(aligned_of[mask], reach_of[mask], query_weight, name_weight[n], name_extra_factor)
                 else:
-                    bound = _bound(mask, t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
+                    bound = _bound(mask, t0, nq, qt_weight, best_gain, query_weight, name_weight[n],
                                    name_extra_factor)
-                if bound < floor - 1e-9:
+                if bound * scale < floor - 1e-9:
                     continue  # cannot reach the floor, whatever the alignment
                 if mask & ~hit_mask[n]:
                     hit = _hit_tokens(n, name_ptr, name_tok, vhead, vnext, hit_query_token)
@@ -285,9 +281,9 @@ def score_queries(qv_ptr, qt_weight, qt_first, qt_len, qt_hit_ptr, hit_tok, hit_
                         bound = _bound_of(aligned_of[hit], reach_of[hit], query_weight, name_weight[n],
                                           name_extra_factor)
                     else:
-                        bound = _bound(hit, t0, nq, qt_weight, best_weight, query_weight, name_weight[n],
+                        bound = _bound(hit, t0, nq, qt_weight, best_gain, query_weight, name_weight[n],
                                        name_extra_factor)
-                    if bound < floor - 1e-9:
+                    if bound * scale < floor - 1e-9:
                         continue  # the same, knowing which of the tokens not walked hit the name
             n_pairs = 0
             for j in range(nt):

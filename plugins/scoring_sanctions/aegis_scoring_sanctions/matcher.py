@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -151,7 +152,7 @@ class Screener:
         matcher = self.tokens
         keys = list(slot_of)
         splits = matcher.parts_many(keys)
-        status = matcher.join_status(keys, name_ptr, np.asarray(flat, dtype=np.int64))
+        status = matcher.join_status(keys, name_ptr, np.fromiter(flat, dtype=np.int64, count=len(flat)))
         at = np.flatnonzero(status)
         owners = (np.searchsorted(name_ptr, at, side="right") - 1).tolist()
         pairs = [(q, p, (keys[flat[p]][0] + keys[flat[p + 1]][0], names[q].abjad))
@@ -207,11 +208,9 @@ class Screener:
         if todo:
             for key, found in zip(todo, self._screen_unique(list(todo.values())), strict=True):
                 cache[key] = found
-        out = []
-        for key, query in zip(keys, queries, strict=True):
-            name, matches = cache[key]
-            out.append(self._disposed(query, name, matches))
-        return out
+        if not self.dispositions.records:
+            return [ScreenResult(query, cache[key][1]) for key, query in zip(keys, queries, strict=True)]
+        return [self._disposed(query, *cache[key]) for key, query in zip(keys, queries, strict=True)]
 
     def _disposed(self, query: Query, name: NormalizedName, matches: tuple[Match, ...]) -> ScreenResult:
         if not matches or not self.dispositions.records:
@@ -241,37 +240,54 @@ class Screener:
         # Every distinct token of the batch is looked up once, all together (variants add a few more).
         self.tokens.prepare(list(slot_of))
         joins, parts = self._variant_tokens(names, name_ptr, flat, slot_of)
+        # The variants, query after query: a query without joins or splits has only its own tokens,
+        # so runs of such queries are copied as they are.
+        splitting = np.fromiter((found is not None for found in parts), dtype=np.bool_, count=len(parts))
+        split_at = np.flatnonzero(splitting[np.fromiter(flat, dtype=np.int64, count=len(flat))])
+        special = sorted({*joins, *(np.searchsorted(name_ptr, split_at, side="right") - 1).tolist()})
         occ_slot: list[int] = []  # per token of each variant
-        qv_ptr = [0]
+        qv_len: list[int] = []
         qv_owner: list[int] = []
+        name_len = np.diff(name_ptr).tolist()
         no_joins: list[tuple[int, int]] = []
-        for qi in range(len(names)):
+        done = 0
+        for qi in [*special, len(names)]:
+            if qi > done:  # queries done..qi-1: one variant each, their own tokens
+                occ_slot.extend(flat[bounds[done]:bounds[qi]])
+                qv_len.extend(name_len[done:qi])
+                qv_owner.extend(range(done, qi))
+            if qi == len(names):
+                break
             for variant in self._variant_slots(flat[bounds[qi]:bounds[qi + 1]], joins.get(qi, no_joins), parts):
                 occ_slot.extend(variant)
-                qv_ptr.append(len(occ_slot))
+                qv_len.append(len(variant))
                 qv_owner.append(qi)
-        qt, hit_ptr, hit_tok, hit_sim = self._token_arrays(list(slot_of), np.asarray(occ_slot, dtype=np.int64))
-        owner = np.asarray(qv_owner, dtype=np.int64)
+            done = qi + 1
+        qv_ptr = np.zeros(len(qv_len) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(qv_len, dtype=np.int64, count=len(qv_len)), out=qv_ptr[1:])
+        occ = np.fromiter(occ_slot, dtype=np.int64, count=len(occ_slot))
+        qt, hit_ptr, hit_tok, hit_sim = self._token_arrays(list(slot_of), occ)
+        owner = np.fromiter(qv_owner, dtype=np.int64, count=len(qv_owner))
         person = np.fromiter((q.person for q in queries), dtype=np.bool_, count=len(queries))
         index = self.index
         s = self.settings
         out_name, out_score = score_queries(
-            np.asarray(qv_ptr, dtype=np.int64), qt.weight, qt.first, qt.length, hit_ptr, hit_tok, hit_sim,
+            qv_ptr, qt.weight, qt.first, qt.length, hit_ptr, hit_tok, hit_sim,
             person[owner], index.name_ptr, index.name_tok, index.name_kind, index.name_weak, index.post_ptr,
             index.post_name, self._init_ptr, self._init_name, index.token_weight, index.token_first,
             index.token_len, self._name_weight, self._name_initial, self._skip[0], self._skip[1],
             s.weak_alias_penalty, s.name_extra_factor, s.max_postings, s.floor - s.evidence.dob_exact_bonus
             - s.evidence.country_match_bonus, s.top_k, self._vhead, self._seen, self._hit_mask)
         per_query = self._best_per_entry(queries, owner, out_name, out_score)
-        return [self._result(query, names[i], per_query.get(i, ())) for i, query in enumerate(queries)]
+        return [self._result(query, name, found) if (found := per_query.get(i)) else (name, ())
+                for i, (query, name) in enumerate(zip(queries, names, strict=True))]
 
     def _token_arrays(self, slots: list[TokenKey], occ_slot: np.ndarray
                       ) -> tuple[_QueryTokens, np.ndarray, np.ndarray, np.ndarray]:
         """Per token occurrence: weight, first letter, length and (CSR) similar list tokens."""
         index = self.index
         tokens = [tok for tok, _ in slots]
-        vocab_get = index.vocab.get
-        tid = np.fromiter((vocab_get(tok, -1) for tok in tokens), dtype=np.int64, count=len(tokens))
+        tid = np.fromiter(map(index.vocab.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
         weight = np.where(tid >= 0, index.token_weight[tid], index.unknown_weight) if len(tid) else np.zeros(0)
         first = np.fromiter((ord(tok[0]) for tok in tokens), dtype=np.int32, count=len(tokens))
         length = np.fromiter(map(len, tokens), dtype=np.int32, count=len(tokens))

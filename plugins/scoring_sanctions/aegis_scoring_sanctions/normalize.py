@@ -40,6 +40,10 @@ PARTICLES = frozenset("al el ul ud ad ar as an at az ash bin ibn bint ben bon de
 #: Characters dropped inside a token (``CH'OE`` → ``choe``), as a ``str.translate`` table.
 _JOIN = str.maketrans("", "", ".'`´’‘ʻʼ")
 _SPLIT = re.compile(r"[^a-z0-9]+")
+#: The same two steps for ASCII text (what transliteration gives), as one ``bytes.translate``: the
+#: ASCII characters of ``_JOIN`` deleted, every byte but ``[a-z0-9]`` made a space (split on after).
+_ASCII_JOIN = b".'`"
+_ASCII_SPACES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32 for c in range(256))
 #: Arabic letters anyascii renders unhelpfully: ta marbuta and alef maksura are vowels at a word's end.
 _ARABIC_MAP = str.maketrans({"ة": "a", "ى": "a", "ء": "", "ٱ": "a", "أ": "a", "إ": "i", "آ": "a"})
 #: Arabic-script particles as anyascii writes them (without vowels) → their usual Latin spelling.
@@ -113,7 +117,10 @@ def to_ascii(text: str) -> tuple[str, bool]:
 def normalize(text: str) -> NormalizedName:
     """Tokens of a name: transliterated, case-folded, without punctuation, titles or legal forms."""
     ascii_text, abjad = to_ascii(text)
-    tokens = _SPLIT.split(ascii_text.translate(_JOIN))
+    if ascii_text.isascii():  # always, as transliterated: the bytes path gives the same tokens, faster
+        tokens = ascii_text.encode("ascii").translate(_ASCII_SPACES, _ASCII_JOIN).decode("ascii").split()
+    else:
+        tokens = _SPLIT.split(ascii_text.translate(_JOIN))
     if abjad:
         tokens = [_ABJAD_PARTICLES.get(t, t) for t in tokens]
     kept = [t for t in tokens if t and t not in _DROPPED]

@@ -52,12 +52,30 @@ def _is_letters(chars, start, length):
 
 @njit(cache=True, nogil=True)
 def _replace_all(buf, n, pat, pat_ptr, rep, rep_ptr, tmp):
-    """Apply each (pattern → replacement) in turn to ``buf[:n]``, like ``str.replace``; new length."""
+    """Apply each (pattern → replacement) in turn to ``buf[:n]``, like ``str.replace``; new length.
+
+    A pattern is first searched for; the text before its first match is copied as it is, and a pattern
+    that does not occur costs only the search.
+    """
     for r in range(len(pat_ptr) - 1):
         p0, plen = pat_ptr[r], pat_ptr[r + 1] - pat_ptr[r]
         r0, rlen = rep_ptr[r], rep_ptr[r + 1] - rep_ptr[r]
-        m = 0
-        i = 0
+        first = n
+        for i in range(n - plen + 1):
+            match = True
+            for k in range(plen):
+                if buf[i + k] != pat[p0 + k]:
+                    match = False
+                    break
+            if match:
+                first = i
+                break
+        if first == n:
+            continue  # no match: buf unchanged
+        for k in range(first):
+            tmp[k] = buf[k]
+        m = first
+        i = first
         while i < n:
             if i + plen <= n:
                 match = True

@@ -19,7 +19,8 @@ does the same for a batch of tokens inside the kernel (:func:`~aegis_scoring_san
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -90,7 +91,8 @@ class TokenMatcher:
 
     def best_many(self, keys: Iterable[TokenKey]) -> list[float]:
         """:meth:`best` of each key (the ones not cached looked up together)."""
-        codes = np.asarray(self._codes(keys), dtype=np.int64)
+        codes = self._codes(keys)
+        codes = np.fromiter(codes, dtype=np.int64, count=len(codes))
         found = (codes & _COUNT_MASK) > 0
         best = np.zeros(len(codes), dtype=np.float64)
         best[found] = self._sim[codes[found] >> _COUNT_BITS]  # a key without hits may start past the store
@@ -102,7 +104,8 @@ class TokenMatcher:
 
     def hits_csr(self, keys: Iterable[TokenKey]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`hits` of each key as arrays: key ``i``'s are ``ids[ptr[i]:ptr[i+1]]``, ``sims[...]``."""
-        codes = np.asarray(self._codes(keys), dtype=np.int64)
+        codes = self._codes(keys)
+        codes = np.fromiter(codes, dtype=np.int64, count=len(codes))
         counts = codes & _COUNT_MASK
         ptr = np.zeros(len(codes) + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
@@ -117,17 +120,19 @@ class TokenMatcher:
         """
         keys = list(keys)
         cache = self._cache
-        missing = dict.fromkeys(key for key in keys if key not in cache)
-        if missing:
-            if len(cache) + len(missing) > self.cache_size:
-                cache.clear()
-                self._used = 0
-                missing = dict.fromkeys(keys)
-            hit_ptr, hit_tok, hit_sim = self._compute(list(missing))
-            start = self._store(hit_tok, hit_sim)
-            codes = (start + hit_ptr[:-1]) << _COUNT_BITS | np.diff(hit_ptr)
-            cache.update(zip(missing, codes.tolist(), strict=True))
-        return [cache[key] for key in keys]
+        found = list(map(cache.get, keys))
+        if None not in found:
+            return found
+        missing = dict.fromkeys(key for key, code in zip(keys, found, strict=True) if code is None)
+        if len(cache) + len(missing) > self.cache_size:
+            cache.clear()
+            self._used = 0
+            missing = dict.fromkeys(keys)
+        hit_ptr, hit_tok, hit_sim = self._compute(list(missing))
+        start = self._store(hit_tok, hit_sim)
+        codes = (start + hit_ptr[:-1]) << _COUNT_BITS | np.diff(hit_ptr)
+        cache.update(zip(missing, codes.tolist(), strict=True))
+        return list(map(cache.__getitem__, keys))
 
     def _store(self, ids: np.ndarray, sims: np.ndarray) -> int:
         """Append hits to the store (growing it); where they start."""
@@ -170,29 +175,33 @@ class TokenMatcher:
         todo = list(dict.fromkeys(key for key in keys if len(key[0]) >= 4 and key not in parts))
         if todo:
             if len(parts) + len(todo) > self.cache_size:
-                parts.clear()
+                parts.clear()  # then every key of this call is looked up afresh
+                todo = list(dict.fromkeys(key for key in keys if len(key[0]) >= 4))
             splits = self._splits
             if len(splits) + len(todo) > self.cache_size:
                 splits.clear()
             vocab = self.index.vocab
+            tokens, abjads = zip(*todo, strict=True)
             eligible = [len(token) >= 6 and token not in vocab and sim < 0.9
-                        for (token, _), sim in zip(todo, self.best_many(todo), strict=True)]
+                        for token, sim in zip(tokens, self.best_many(todo), strict=True)]
             searched: dict[str, int] = {}  # token → the first key that searches its split
-            for i, (token, _) in enumerate(todo):
+            for i, token in enumerate(tokens):
                 if eligible[i] and token not in splits and token not in searched:
                     searched[token] = i
             search = np.zeros(len(todo), dtype=np.bool_)
             search[list(searched.values())] = True
-            q_chars, q_ptr = _encode([token for token, _ in todo])
-            q_abjad = np.fromiter((abjad for _, abjad in todo), dtype=np.bool_, count=len(todo))
+            q_chars, q_ptr = _encode(tokens)
+            q_abjad = np.fromiter(abjads, dtype=np.bool_, count=len(todo))
             list_at, best_at = split_tokens(q_chars, q_ptr, q_abjad, search, self._vocab, *self._tables,
                                             *self._scoring, SPLIT_SIMILARITY, self._flags)
+            list_at, best_at = list_at.tolist(), best_at.tolist()
             for token, i in searched.items():
                 if not list_at[i]:
-                    k = int(best_at[i])
+                    k = best_at[i]
                     splits[token] = (token[:k], token[k:]) if k else None
-            for i, ((token, abjad), k) in enumerate(zip(todo, list_at.tolist(), strict=True)):
-                parts[token, abjad] = (token[:k], token[k:]) if k else splits[token] if eligible[i] else None
+            for i, (key, k) in enumerate(zip(todo, list_at, strict=True)):
+                token = key[0]
+                parts[key] = (token[:k], token[k:]) if k else splits[token] if eligible[i] else None
         return [parts[key] if len(key[0]) >= 4 else None for key in keys]
 
     def join_status(self, keys: list[TokenKey], name_ptr: np.ndarray, slots: np.ndarray) -> np.ndarray:
@@ -244,17 +253,16 @@ class TokenMatcher:
 
     def _compute(self, keys: list[TokenKey]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Find and score the candidates of every token in one kernel call."""
-        vocab_get = self.index.vocab.get
-        exact_ids = np.fromiter((vocab_get(token, -1) for token, _ in keys), dtype=np.int32, count=len(keys))
-        q_chars, q_ptr = _encode([token for token, _ in keys])
-        q_abjad = np.fromiter((abjad for _, abjad in keys), dtype=np.bool_, count=len(keys))
+        tokens, abjads = zip(*keys, strict=True) if keys else ((), ())
+        exact_ids = np.fromiter(map(self.index.vocab.get, tokens, repeat(-1)), dtype=np.int32, count=len(keys))
+        q_chars, q_ptr = _encode(tokens)
+        q_abjad = np.fromiter(abjads, dtype=np.bool_, count=len(keys))
         return score_tokens(q_chars, q_ptr, q_abjad, exact_ids, *self._tables, *self._scoring, MAX_HITS,
                             self._flags)
 
 
-def _encode(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _encode(tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """ASCII tokens as one byte array and offsets (CSR)."""
-    encoded = [token.encode("ascii") for token in tokens]
-    ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=ptr[1:])
-    return np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), ptr
+    ptr = np.zeros(len(tokens) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)), out=ptr[1:])
+    return np.frombuffer("".join(tokens).encode("ascii") or b"\0", dtype=np.uint8), ptr

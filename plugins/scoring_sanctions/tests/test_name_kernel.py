@@ -138,3 +138,43 @@ def test_tabulated_bounds_equal_the_bound_of_every_mask_to_the_bit():
                 assert got == expected, (nq, mask)
                 checked += 1
     assert checked > 3 * 2000
+
+
+def _greedy_score(pairs: list[tuple[float, int, int]], qt_weight: np.ndarray, name_weight: list[float],
+                  extra_factor: float) -> float:
+    """A name's score by the kernel's definition (no initials): greedy one-to-one alignment, weighted Dice."""
+    used_q, used_n, num, den, matched = set(), set(), 0.0, 0.0, 0.0
+    for sim, i, j in sorted(pairs, reverse=True):
+        if i not in used_q and j not in used_n:
+            used_q.add(i)
+            used_n.add(j)
+            num += sim * 2 * name_weight[j]
+            den += 2 * name_weight[j]
+            matched += qt_weight[i]
+    den += qt_weight.sum() - matched + extra_factor * sum(w for j, w in enumerate(name_weight) if j not in used_n)
+    return num / den
+
+
+def test_bound_is_above_every_score_it_prunes():
+    """:func:`_bound` from each query token's largest similarity × weight among its hits (``best_gain``) is at
+    least the score of any name those tokens hit (the kernel scales both alike for a weak alias)."""
+    rng = random.Random(3)
+    tight = 0
+    for _ in range(4000):
+        nq, nt = rng.randint(1, 6), rng.randint(1, 6)
+        qt_weight = np.array([rng.uniform(0.05, 3.0) for _ in range(nq)])
+        name_weight = [rng.uniform(0.05, 3.0) for _ in range(nt)]
+        pairs = [(rng.uniform(0.72, 1.0), i, j) for i in range(nq) for j in range(nt) if rng.random() < 0.4]
+        elsewhere = [[rng.uniform(0.72, 1.0) * rng.uniform(0.05, 3.0) for _ in range(rng.randint(0, 2))]
+                     for _ in range(nq)]  # hits of list tokens the name does not hold
+        best_gain = np.array([max([sim * name_weight[j] for sim, q, j in pairs if q == i] + elsewhere[i] + [0.0])
+                              for i in range(nq)])
+        mask = sum(1 << i for i in {i for _, i, _ in pairs})
+        for extra_factor in (0.0, 0.6, 1.0):
+            score = _greedy_score(pairs, qt_weight, name_weight, extra_factor) if pairs else 0.0
+            bound = _bound(mask, 0, nq, qt_weight, best_gain, float(qt_weight.sum()), sum(name_weight), extra_factor)
+            assert bound >= score - 1e-12
+            heaviest = np.array([max([name_weight[j] for _, q, j in pairs if q == i] + [0.0]) for i in range(nq)])
+            tight += bound < _bound(mask, 0, nq, qt_weight, heaviest, float(qt_weight.sum()), sum(name_weight),
+                                    extra_factor) - 1e-9
+    assert tight > 1000  # the similarities tighten the bound of the heaviest hits' weights

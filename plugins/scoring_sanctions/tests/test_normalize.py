@@ -5,7 +5,15 @@ from __future__ import annotations
 import random
 
 import pytest
-from aegis_scoring_sanctions.normalize import _TRANSLITERATION, normalize
+from aegis_scoring_sanctions.normalize import (
+    _ABJAD_PARTICLES,
+    _DROPPED,
+    _JOIN,
+    _SPLIT,
+    _TRANSLITERATION,
+    normalize,
+    to_ascii,
+)
 from aegis_scoring_sanctions.phonetic import skeleton, sound_key, spelling_key, variant_key
 from anyascii import anyascii
 
@@ -57,3 +65,18 @@ def test_transliteration_is_anyascii_character_by_character(lists):
     assert len(texts) > 3000
     for text in texts:
         assert text.translate(_TRANSLITERATION) == anyascii(text), text
+
+
+def test_splitting_is_the_regular_expression_definition(lists):
+    """Tokens split from transliterated text by the bytes path are those of ``_JOIN`` and ``_SPLIT``."""
+    rng = random.Random(9)
+    alphabet = " .'`´’‘ʻʼ-_,;/\\\t\n()&0123456789aZéßØ习ةДх" + "".join(map(chr, range(32, 127)))
+    texts = [n.text for lst in lists for e in lst.entries for n in e.names]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(20000)]
+    for text in texts:
+        ascii_text, abjad = to_ascii(text)
+        tokens = [t for t in _SPLIT.split(ascii_text.translate(_JOIN)) if t]
+        if abjad:
+            tokens = [_ABJAD_PARTICLES.get(t, t) for t in tokens]
+        kept = [t for t in tokens if t not in _DROPPED] or tokens
+        assert normalize(text).tokens == tuple(kept), text

@@ -192,6 +192,16 @@ def test_split_parts_in_the_kernel_equal_the_python_splits(index):
                (found[0] not in index.vocab or found[1] not in index.vocab) for found in expected)
 
 
+
+def test_split_parts_stay_right_when_the_parts_cache_overflows(index):
+    """A call whose new keys overflow the parts cache still answers for the keys cached before it."""
+    keys = [(t, False) for t in ["usamabinladen", "abdulrahman", "mohammedali", "raqibtakhari", "jinping"]]
+    reference = TokenMatcher(index)
+    expected = [reference.parts_of(*key) for key in keys]
+    tight = TokenMatcher(index, cache_size=4)
+    assert tight.parts_many(keys[:3]) == expected[:3]
+    assert tight.parts_many(keys) == expected  # two new keys: 3 + 2 > 4 empties the cache
+
 def test_join_pairs_in_the_kernel_follow_their_definition(index):
     """Adjacent tokens of names: the joined token listed (2), near a list token (1) or neither (0)."""
     rng = random.Random(9)
