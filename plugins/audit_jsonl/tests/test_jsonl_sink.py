@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import stat
+import threading
 import time
 from itertools import chain
 from pathlib import Path
@@ -95,6 +96,35 @@ def test_fsync_interval_syncs_in_the_background_within_the_interval(tmp_path, os
         assert time.monotonic() - written < 0.4 + 0.3  # ...within the interval (plus scheduling slack)
         time.sleep(0.5)
         assert os_calls["sync"] == 1  # nothing new written, nothing to sync
+
+
+def test_writes_do_not_wait_for_a_background_fsync_in_progress(tmp_path, monkeypatch):
+    """A slow disk flush (held here until released) must not stall the batches written meanwhile."""
+    started, release = threading.Event(), threading.Event()
+    real_sync = append_file._sync
+
+    def slow_sync(fd):
+        started.set()
+        release.wait(10)
+        real_sync(fd)
+
+    with sink(tmp_path, fsync="interval", fsync_interval=0.05) as h:
+        h.trail(checkpoint_every=1_000_000)
+        first, second, third = (decisions_for(h, 5, seed) for seed in (1, 2, 3))
+        h.audit(first)
+        monkeypatch.setattr(append_file, "_sync", slow_sync)
+        assert started.wait(5)  # the flusher is inside its fsync now
+        writer = threading.Thread(target=h.audit, args=(second,))
+        writer.start()
+        writer.join(2)
+        stalled = writer.is_alive()
+        release.set()
+        writer.join(5)
+        assert not stalled, "a write waited for the background fsync"
+        monkeypatch.setattr(append_file, "_sync", real_sync)
+        h.audit(third)
+    log = tmp_path / "audit" / "log.jsonl"
+    assert bodies(log) == first.lines() + second.lines() + third.lines()
 
 
 def test_fsync_never_leaves_it_to_the_os(tmp_path, os_calls):
