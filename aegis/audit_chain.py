@@ -100,6 +100,40 @@ def _root(nodes: list[bytes]) -> bytes:
     return _node(_root(nodes[:k]), _root(nodes[k:]))
 
 
+class MerkleAccumulator:
+    """The RFC 6962 root of a growing list of record hashes, maintained as they are appended.
+
+    Keeps the roots of the perfect subtrees that make up the leaves so far (sizes = the binary
+    digits of the count, largest first); an append merges equal neighbours, one node hash per leaf
+    amortised. Sealing then folds a few subtree roots instead of hashing every leaf again, so
+    checkpoints cost the same whenever they fall (no pause of the write path). Equals
+    :func:`merkle_root` of the same hashes.
+    """
+
+    def __init__(self, hashes: Sequence[str] = ()) -> None:
+        self._sizes: list[int] = []
+        self._roots: list[bytes] = []
+        for h in hashes:
+            self.append(h)
+
+    def append(self, record_hash: str) -> None:
+        sizes, roots = self._sizes, self._roots
+        size, node = 1, _leaf(bytes.fromhex(record_hash))
+        while sizes and sizes[-1] == size:
+            size += sizes.pop()
+            node = _node(roots.pop(), node)
+        sizes.append(size)
+        roots.append(node)
+
+    def root(self) -> str:
+        if not self._roots:
+            return hashlib.sha256(b"").hexdigest()
+        node = self._roots[-1]
+        for left in reversed(self._roots[:-1]):  # RFC 6962 splits off the largest power of two first
+            node = _node(left, node)
+        return node.hex()
+
+
 def inclusion_proof(hashes: Sequence[str], index: int) -> list[str]:
     """Audit path for leaf ``index`` (hex sibling hashes, from the leaf up)."""
     nodes = [_leaf(bytes.fromhex(h)) for h in hashes]
@@ -179,10 +213,14 @@ class Chain:
     head: ChainHead = field(default_factory=ChainHead)
     pending: list[str] = field(default_factory=list)  # hashes since the last checkpoint
     opened_at: float = field(default_factory=time.monotonic)
+    tree: MerkleAccumulator = field(init=False, repr=False)  # the Merkle root of ``pending``, kept current
+
+    def __post_init__(self) -> None:
+        self.tree = MerkleAccumulator(self.pending)
 
     def extend(self, uetrs: Sequence[str], decisions: Sequence[str], bodies: Sequence[bytes]) -> list[ChainedRecord]:
         out = []
-        append, pending = out.append, self.pending.append
+        append, pending, grow = out.append, self.pending.append, self.tree.append
         sha256 = hashlib.sha256
         seq, prev = self.head.seq, self.head.hash.encode()
         for uetr, decision, body in zip(uetrs, decisions, bodies, strict=True):
@@ -192,6 +230,7 @@ class Chain:
             text = h.decode()
             append(ChainedRecord(uetr, seq, text, decision, line))
             pending(text)
+            grow(text)
             prev = h
         self.head.seq, self.head.hash = seq, prev.decode()
         return out
@@ -205,12 +244,13 @@ class Chain:
         checkpoint = {
             "type": "aegis.audit.checkpoint", "version": 1, "deployment": deployment, "sink": sink,
             "from_seq": self.head.seq - len(self.pending) + 1, "to_seq": self.head.seq,
-            "merkle_root": merkle_root(self.pending), "chain_head": self.head.hash,
+            "merkle_root": self.tree.root(), "chain_head": self.head.hash,
             "prev_checkpoint": self.head.checkpoint_hash, "timestamp": timestamp, "key": key,
         }
         checkpoint["signature"] = base64.b64encode(sign(checkpoint_payload(checkpoint))).decode()
         self.head.checkpoint_seq = self.head.seq
         self.head.checkpoint_hash = checkpoint_hash(checkpoint)
         self.pending = []
+        self.tree = MerkleAccumulator()
         self.opened_at = time.monotonic()
         return checkpoint

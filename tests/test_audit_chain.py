@@ -6,7 +6,15 @@ import hashlib
 
 import pytest
 
-from aegis.audit_chain import _leaf, _node, _split, inclusion_proof, merkle_root, verify_inclusion
+from aegis.audit_chain import (
+    MerkleAccumulator,
+    _leaf,
+    _node,
+    _split,
+    inclusion_proof,
+    merkle_root,
+    verify_inclusion,
+)
 
 
 def rfc6962_root(leaves: list[bytes]) -> bytes:
@@ -32,3 +40,14 @@ def test_altered_leaf_changes_the_root():
     hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(10)]
     altered = [*hashes[:3], hashlib.sha256(b"x").hexdigest(), *hashes[4:]]
     assert merkle_root(hashes) != merkle_root(altered)
+
+
+def test_accumulated_root_equals_the_root_at_every_size():
+    """The chain keeps its Merkle root current as records arrive; sealing must give the same root."""
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(300)]
+    grown = MerkleAccumulator()
+    assert grown.root() == merkle_root([])
+    for n, h in enumerate(hashes, start=1):
+        grown.append(h)
+        assert grown.root() == merkle_root(hashes[:n]), n
+    assert MerkleAccumulator(hashes[:77]).root() == merkle_root(hashes[:77])
