@@ -104,26 +104,27 @@ class MerkleAccumulator:
     """The RFC 6962 root of a growing list of record hashes, maintained as they are appended.
 
     Keeps the roots of the perfect subtrees that make up the leaves so far (sizes = the binary
-    digits of the count, largest first); an append merges equal neighbours, one node hash per leaf
-    amortised. Sealing then folds a few subtree roots instead of hashing every leaf again, so
-    checkpoints cost the same whenever they fall (no pause of the write path). Equals
-    :func:`merkle_root` of the same hashes.
+    digits of the count, largest first); an append merges as many as the count has trailing one
+    bits, one node hash per leaf amortised. Sealing then folds a few subtree roots instead of
+    hashing every leaf again, so checkpoints cost the same whenever they fall (no pause of the
+    write path). Equals :func:`merkle_root` of the same hashes.
     """
 
     def __init__(self, hashes: Sequence[str] = ()) -> None:
-        self._sizes: list[int] = []
+        self.count = 0
         self._roots: list[bytes] = []
         for h in hashes:
-            self.append(h)
+            self.add(bytes.fromhex(h))
 
-    def append(self, record_hash: str) -> None:
-        sizes, roots = self._sizes, self._roots
-        size, node = 1, _leaf(bytes.fromhex(record_hash))
-        while sizes and sizes[-1] == size:
-            size += sizes.pop()
-            node = _node(roots.pop(), node)
-        sizes.append(size)
+    def add(self, digest: bytes) -> None:
+        """Append one record hash (its 32 raw bytes)."""
+        node = hashlib.sha256(b"\x00" + digest).digest()
+        roots, n = self._roots, self.count
+        while n & 1:
+            node = hashlib.sha256(b"\x01" + roots.pop() + node).digest()
+            n >>= 1
         roots.append(node)
+        self.count += 1
 
     def root(self) -> str:
         if not self._roots:
@@ -220,17 +221,18 @@ class Chain:
 
     def extend(self, uetrs: Sequence[str], decisions: Sequence[str], bodies: Sequence[bytes]) -> list[ChainedRecord]:
         out = []
-        append, pending, grow = out.append, self.pending.append, self.tree.append
+        append, pending, grow = out.append, self.pending.append, self.tree.add
         sha256 = hashlib.sha256
         seq, prev = self.head.seq, self.head.hash.encode()
         for uetr, decision, body in zip(uetrs, decisions, bodies, strict=True):
             seq += 1
-            h = sha256(prev + b"\n" + body).hexdigest().encode()
+            digest = sha256(prev + b"\n" + body).digest()
+            text = digest.hex()
+            h = text.encode()
             line = b'%s,"chain":{"seq":%d,"prev":"%s","hash":"%s"}}' % (body[:-1], seq, prev, h)
-            text = h.decode()
             append(ChainedRecord(uetr, seq, text, decision, line))
             pending(text)
-            grow(text)
+            grow(digest)
             prev = h
         self.head.seq, self.head.hash = seq, prev.decode()
         return out

@@ -48,6 +48,6 @@ def test_accumulated_root_equals_the_root_at_every_size():
     grown = MerkleAccumulator()
     assert grown.root() == merkle_root([])
     for n, h in enumerate(hashes, start=1):
-        grown.append(h)
+        grown.add(bytes.fromhex(h))
         assert grown.root() == merkle_root(hashes[:n]), n
     assert MerkleAccumulator(hashes[:77]).root() == merkle_root(hashes[:77])
