@@ -51,9 +51,7 @@ def _row(payload: Any) -> TransactionRow | str:
     result = _validate_one(payload)
     if isinstance(result, str):
         return result
-    return TransactionRow(str(result.uetr), result.created_at, result.amount, result.currency, result.debtor,
-                          result.creditor, result.channel, result.debtor_balance_before,
-                          TRANSACTION.dump_json(result, exclude_none=True))
+    return TransactionRow.of(result, TRANSACTION.dump_json(result, exclude_none=True))
 
 
 def _validated(payloads: list[Any], origins: list[str], labels: dict[str, list[Any]], rejects: list[Reject],

@@ -303,9 +303,7 @@ class BatchColumns:
     def of(cls, txs: list[Transaction], origins: list[str] | None = None,
            labels: dict[str, np.ndarray] | None = None, canonical: bool = False,
            shard: np.ndarray | None = None) -> BatchColumns:
-        rows = [TransactionRow(str(t.uetr), t.created_at, t.amount, t.currency, t.debtor, t.creditor, t.channel,
-                               t.debtor_balance_before, None) for t in txs]
-        columns = cls.of_rows(rows, origins, labels, shard=shard)
+        columns = cls.of_rows([TransactionRow.of(t) for t in txs], origins, labels, shard=shard)
         if canonical:
             columns.canonical = canonical_json(txs)
         return columns
@@ -362,6 +360,12 @@ class TransactionRow(NamedTuple):
     channel: str | None
     debtor_balance: Decimal | None
     canonical: bytes | None
+
+    @classmethod
+    def of(cls, t: Transaction, canonical: bytes | None = None) -> TransactionRow:
+        """The row of a validated model."""
+        return cls(str(t.uetr), t.created_at, t.amount, t.currency, t.debtor, t.creditor, t.channel,
+                   t.debtor_balance_before, canonical)
 
 
 @dataclass(frozen=True)
