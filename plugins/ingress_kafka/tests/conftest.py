@@ -121,7 +121,8 @@ class AegisRuns:
     def __init__(self, tmp: Path):
         self.tmp = tmp
 
-    def deployment(self, name: str, source: dict, audit_path: Path, batch_size: int = 4096) -> Path:
+    def deployment(self, name: str, source: dict, audit_path: Path, batch_size: int = 4096,
+                   queue_batches: int = 8) -> Path:
         """A deployment YAML for ``aegis run``: this source → rules → JSONL audit (permissive env secrets)."""
         doc = {
             "deployment": name, "security_mode": "permissive", "log_level": "INFO",
@@ -130,7 +131,8 @@ class AegisRuns:
             "scoring": [{"plugin": "rules", "config": {
                 "geo": {"fatf_list": str(SHARED_DATA / "country_risk" / "fatf_lists.csv"), "as_of": "2026-02-13"}}}],
             "audit": [{"plugin": "jsonl", "config": {"path": str(audit_path)}}],
-            "pipeline": {"batch_size": batch_size, "queue_batches": 8, "state_dir": str(self.tmp / f"state-{name}")},
+            "pipeline": {"batch_size": batch_size, "queue_batches": queue_batches,
+                         "state_dir": str(self.tmp / f"state-{name}")},
         }
         path = self.tmp / f"{name}.yaml"
         path.write_text(yaml.safe_dump(doc))

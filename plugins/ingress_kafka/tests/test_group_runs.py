@@ -69,11 +69,17 @@ def test_two_processes_in_one_group_decide_every_transaction_once(kafka, runs, f
     assert sum(committed.values()) == len(txs)
 
 
-def _stop_at_random_moments(runs, config, audit, log, rng, stops: list[signal.Signals]) -> None:
+def _stop_at_random_moments(runs, config, audit, log, rng, stops: list[signal.Signals], total: int) -> None:
     """Start ``aegis run`` and stop it with each of ``stops`` in turn, each after a random number of
-    newly audited records; then run it to the end and check it exits cleanly."""
-    for sig in stops:
-        target = _lines(audit) + rng.randint(500, 6000)
+    newly audited records; then run it to the end and check it exits cleanly.
+
+    Each stop comes at most a share of what is left of the ``total`` records, so every later run
+    still finds records to be stopped in (a fast run overshoots its target by what it drains).
+    """
+    for i, sig in enumerate(stops):
+        done = _lines(audit)
+        share = max(1, (total - done) // (len(stops) - i + 1))
+        target = done + rng.randint(min(500, share), min(6000, share))
         proc = runs.start(config, log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and proc.poll() is None:
@@ -99,13 +105,14 @@ def _crash_setup(kafka, runs, fast_group, tmp_path, rng, state: bool):
     source = {"bootstrap_servers": kafka.bootstrap, **topics, "group": f"{topics['topic']}-g",
               "idle_exit_seconds": 3.0, **fast_group, "session_timeout_ms": 2000, "heartbeat_interval_ms": 500}
     audit = tmp_path / "audit.jsonl"
-    return topics, txs, bad, audit, runs.deployment("crashy", source, audit, batch_size=1024)
+    # A short queue: a graceful stop drains what is queued, and every stop must leave records behind.
+    return topics, txs, bad, audit, runs.deployment("crashy", source, audit, batch_size=1024, queue_batches=2)
 
 
 def test_kill_9_at_five_moments_then_every_transaction_audited_once(kafka, runs, fast_group, tmp_path):
     rng = random.Random(8)
     topics, txs, bad, audit, config = _crash_setup(kafka, runs, fast_group, tmp_path, rng, state=False)
-    _stop_at_random_moments(runs, config, audit, tmp_path / "crashy.log", rng, [signal.SIGKILL] * 5)
+    _stop_at_random_moments(runs, config, audit, tmp_path / "crashy.log", rng, [signal.SIGKILL] * 5, len(txs))
     _assert_exactly_once(kafka, runs, topics, txs, bad, audit)
 
 
@@ -117,7 +124,7 @@ def test_kill_9_with_state_checkpoints_between_graceful_stops(kafka, runs, fast_
     topics, txs, bad, audit, config = _crash_setup(kafka, runs, fast_group, tmp_path, rng, state=True)
     log = tmp_path / "crashy.log"
     _stop_at_random_moments(runs, config, audit, log, rng,
-                            [signal.SIGTERM, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL, signal.SIGKILL])
+                            [signal.SIGTERM, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL, signal.SIGKILL], len(txs))
     text = log.read_text()
     assert text.count("checkpointed the scoring state") >= 2, text[-3000:]
     assert text.count("restored the scoring state") >= 3, text[-3000:]
