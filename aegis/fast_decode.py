@@ -107,7 +107,7 @@ def _timestamp(value: str) -> datetime | None:
 
 def _canonical_time(when: datetime) -> str:
     text = when.isoformat()
-    return text[:-6] + "Z" if text.endswith(("+00:00", "-00:00")) else text
+    return text[:-6] + "Z" if text.endswith("+00:00") else text  # isoformat never writes -00:00
 
 
 def fast_row(payload: Any) -> TransactionRow | None:
