@@ -15,6 +15,7 @@ needs the records, the checkpoints and the public key — nothing else.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import time
 from collections.abc import Sequence
@@ -118,13 +119,26 @@ class MerkleAccumulator:
 
     def add(self, digest: bytes) -> None:
         """Append one record hash (its 32 raw bytes)."""
-        node = hashlib.sha256(b"\x00" + digest).digest()
-        roots, n = self._roots, self.count
-        while n & 1:
-            node = hashlib.sha256(b"\x01" + roots.pop() + node).digest()
-            n >>= 1
-        roots.append(node)
-        self.count += 1
+        self.extend([digest])
+
+    def extend(self, digests: Sequence[bytes]) -> None:
+        """Append record hashes (raw bytes), hashing level by level: each level pairs the subtree
+        root of that height left from earlier (if the count has one) with the new nodes, and an odd
+        node left over becomes that height's root."""
+        sha256 = hashlib.sha256
+        level = [sha256(b"\x00" + d).digest() for d in digests]
+        count, roots, height, left_over = self.count, self._roots, 0, []
+        while level:
+            if count >> height & 1:
+                level.insert(0, roots.pop())  # the smallest subtree root sits at the end
+            if len(level) % 2:
+                left_over.append(level.pop())
+            else:
+                left_over.append(None)
+            level = [sha256(b"\x01" + a + b).digest() for a, b in zip(level[0::2], level[1::2], strict=True)]
+            height += 1
+        self.count = count + len(digests)
+        roots.extend(node for node in reversed(left_over) if node is not None)
 
     def root(self) -> str:
         if not self._roots:
@@ -197,6 +211,39 @@ class ChainedRecord(NamedTuple):
     line: bytes
 
 
+class ChainedRecords(Sequence[ChainedRecord]):
+    """A batch's chained records, kept as columns (a sink may read ``lines`` or ``uetrs`` whole);
+    indexing or iterating gives :class:`ChainedRecord` tuples."""
+
+    __slots__ = ("decisions", "hashes", "lines", "seqs", "uetrs")
+
+    def __init__(self, uetrs: list[str], seqs: range, hashes: list[str], decisions: list[str],
+                 lines: list[bytes]) -> None:
+        self.uetrs, self.seqs, self.hashes, self.decisions, self.lines = uetrs, seqs, hashes, decisions, lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return list(map(ChainedRecord, self.uetrs[i], self.seqs[i], self.hashes[i], self.decisions[i],
+                            self.lines[i]))
+        return ChainedRecord(self.uetrs[i], self.seqs[i], self.hashes[i], self.decisions[i], self.lines[i])
+
+    def __iter__(self):
+        return map(ChainedRecord, self.uetrs, self.seqs, self.hashes, self.decisions, self.lines)
+
+
+def record_lines(records: Sequence[ChainedRecord]) -> list[bytes]:
+    """The stored lines of ``records`` (taken whole from a :class:`ChainedRecords`)."""
+    return records.lines if isinstance(records, ChainedRecords) else [r.line for r in records]
+
+
+def record_uetrs(records: Sequence[ChainedRecord]) -> list[str]:
+    """The UETRs of ``records`` (taken whole from a :class:`ChainedRecords`)."""
+    return records.uetrs if isinstance(records, ChainedRecords) else [r.uetr for r in records]
+
+
 @dataclass
 class ChainHead:
     """Where a sink's chain stands: last record and last checkpoint."""
@@ -219,23 +266,29 @@ class Chain:
     def __post_init__(self) -> None:
         self.tree = MerkleAccumulator(self.pending)
 
-    def extend(self, uetrs: Sequence[str], decisions: Sequence[str], bodies: Sequence[bytes]) -> list[ChainedRecord]:
-        out = []
-        append, pending, grow = out.append, self.pending.append, self.tree.add
-        sha256 = hashlib.sha256
-        seq, prev = self.head.seq, self.head.hash.encode()
-        for uetr, decision, body in zip(uetrs, decisions, bodies, strict=True):
-            seq += 1
-            digest = sha256(prev + b"\n" + body).digest()
-            text = digest.hex()
-            h = text.encode()
-            line = b'%s,"chain":{"seq":%d,"prev":"%s","hash":"%s"}}' % (body[:-1], seq, prev, h)
-            append(ChainedRecord(uetr, seq, text, decision, line))
-            pending(text)
-            grow(digest)
-            prev = h
-        self.head.seq, self.head.hash = seq, prev.decode()
-        return out
+    def extend(self, uetrs: Sequence[str], decisions: Sequence[str], bodies: Sequence[bytes]) -> ChainedRecords:
+        """Chain ``bodies`` (record JSON without the chain member) onto the head, in order."""
+        sha256, hexlify = hashlib.sha256, binascii.hexlify
+        first, head = self.head.seq + 1, self.head.hash.encode()
+        digests: list[bytes] = []
+        hexes: list[bytes] = []
+        digest, hexed, prev = digests.append, hexes.append, head
+        for body in bodies:  # sequential: each hash covers the one before
+            d = sha256(prev + b"\n" + body).digest()
+            prev = hexlify(d)
+            digest(d)
+            hexed(prev)
+        if len(hexes) != len(uetrs) or len(uetrs) != len(decisions):
+            raise ValueError(f"chain: {len(uetrs)} uetrs, {len(decisions)} decisions, {len(bodies)} bodies")
+        seqs = range(first, first + len(hexes))
+        lines = [b'%s,"chain":{"seq":%d,"prev":"%s","hash":"%s"}}' % (body[:-1], seq, before, h)
+                 for body, seq, before, h in zip(bodies, seqs, [head, *hexes[:-1]], hexes, strict=True)]
+        texts = [h.decode() for h in hexes]
+        self.pending.extend(texts)
+        self.tree.extend(digests)
+        if hexes:
+            self.head.seq, self.head.hash = seqs[-1], texts[-1]
+        return ChainedRecords(list(uetrs), seqs, texts, list(decisions), lines)
 
     def due(self, every_records: int, every_seconds: float) -> bool:
         return bool(self.pending) and (len(self.pending) >= every_records

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import random
 
 import pytest
 
 from aegis.audit_chain import (
+    GENESIS,
+    Chain,
     MerkleAccumulator,
     _leaf,
     _node,
     _split,
     inclusion_proof,
     merkle_root,
+    record_hash,
+    split_line,
     verify_inclusion,
 )
 
@@ -51,3 +56,33 @@ def test_accumulated_root_equals_the_root_at_every_size():
         grown.add(bytes.fromhex(h))
         assert grown.root() == merkle_root(hashes[:n]), n
     assert MerkleAccumulator(hashes[:77]).root() == merkle_root(hashes[:77])
+
+
+def test_root_is_the_same_whatever_the_batches_the_hashes_arrive_in():
+    """Chaining appends a whole batch at once: every split of the same hashes gives the same roots."""
+    rng = random.Random(7)
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(1500)]
+    for _ in range(20):
+        grown, n = MerkleAccumulator(), 0
+        while n < len(hashes):
+            k = rng.choice([0, 1, 2, 3, 5, 8, 64, 100, 255, 256, 257, 1000])
+            grown.extend([bytes.fromhex(h) for h in hashes[n:n + k]])
+            n = min(n + k, len(hashes))
+            assert grown.root() == merkle_root(hashes[:n]), n
+
+
+def test_chained_records_are_columns_that_read_as_records():
+    chain = Chain()
+    bodies = [b'{"uetr":"u%d","n":%d}' % (i, i) for i in range(5)]
+    records = chain.extend([f"u{i}" for i in range(5)], ["CLEAR"] * 5, bodies)
+    assert len(records) == 5 and records[-1] == list(records)[-1] == records[3:][-1]
+    prev = GENESIS
+    for i, r in enumerate(records):
+        assert (r.uetr, r.seq, r.decision) == (f"u{i}", i + 1, "CLEAR")
+        body, member = split_line(r.line)
+        assert body == bodies[i] and member == {"seq": i + 1, "prev": prev, "hash": r.hash}
+        assert r.hash == record_hash(prev, body)
+        prev = r.hash
+    assert chain.head.seq == 5 and chain.head.hash == prev and chain.tree.root() == merkle_root(chain.pending)
+    with pytest.raises(ValueError, match="2 uetrs"):
+        chain.extend(["a", "b"], ["CLEAR"], [b"{}", b"{}"])

@@ -28,8 +28,9 @@ class JsonlAuditConfig(BaseModel):
         None, ge=1024, description="start a new file once the current one would exceed this many bytes; the "
                                    "old one becomes <stem>.<UTC timestamp>.<n>.jsonl")
     dedupe_tail: int = Field(
-        65536, ge=1, description="how many recent UETRs are remembered (and reloaded from the end of the log at "
-                                 "startup) so a re-delivered record is not written twice")
+        65536, ge=1, description="at least how many recent UETRs are remembered (reloaded from the end of the log "
+                                 "at startup; whole batches are forgotten at once) so a re-delivered record is "
+                                 "not written twice")
 
     compress_rotated: bool = Field(
         False, description="gzip each rotated file (<stem>.<UTC timestamp>.<n>.jsonl.gz); verification, lookup and "

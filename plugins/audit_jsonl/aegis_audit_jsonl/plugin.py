@@ -21,7 +21,9 @@ from aegis.audit_chain import (
     ChainHead,
     checkpoint_hash,
     checkpoint_payload,
+    record_lines,
     record_uetr,
+    record_uetrs,
     split_line,
 )
 from aegis.dead_letter import dead_letter_lines
@@ -109,15 +111,15 @@ class JsonlAuditSink:
     @hookimpl
     def aegis_audit_known(self, uetrs: Sequence[str]) -> set[str]:
         """Known from the recent window (``dedupe_tail``): re-delivery only reaches unacknowledged batches."""
-        return {u for u in uetrs if u in self.recent}
+        return self.recent.known(uetrs)
 
     @hookimpl
     def aegis_audit_write(self, decisions: Decisions, records: Sequence[ChainedRecord]) -> None:
         self._check_flusher()
         if not records:
             return
-        self.records.append(b"\n".join(chain((r.line for r in records), (b"",))))
-        self.recent.add([r.uetr for r in records])
+        self.records.append(b"\n".join(chain(record_lines(records), (b"",))))
+        self.recent.add(record_uetrs(records))
         self.written += len(records)
 
     @hookimpl

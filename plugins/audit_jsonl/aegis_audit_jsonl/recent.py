@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 
 
 class RecentUetrs:
-    """The last ``capacity`` UETRs written, as a set for lookups and a queue for eviction order."""
+    """At least the last ``capacity`` UETRs written: a set for look-ups, and the batches they came in,
+    oldest first, so whole batches are forgotten at once (at most one batch beyond ``capacity``)."""
 
     def __init__(self, capacity: int):
         self.capacity = capacity
         self._known: set[str] = set()
-        self._order: deque[str] = deque()
+        self._batches: deque[list[str]] = deque()
 
     def __len__(self) -> int:
         return len(self._known)
@@ -19,13 +21,16 @@ class RecentUetrs:
     def __contains__(self, uetr: str) -> bool:
         return uetr in self._known
 
+    def known(self, uetrs: Iterable[str]) -> set[str]:
+        """Those of ``uetrs`` that are remembered."""
+        return self._known.intersection(uetrs)
+
     def add(self, uetrs: list[str]) -> None:
-        """Remember ``uetrs`` (none of them known yet), forgetting the oldest beyond capacity."""
-        known, order = self._known, self._order
+        """Remember ``uetrs`` (none of them known yet), forgetting the oldest batches beyond capacity."""
+        if not uetrs:
+            return
+        known, batches = self._known, self._batches
         known.update(uetrs)
-        order.extend(uetrs)
-        excess = len(order) - self.capacity
-        if excess > 0:
-            popleft, discard = order.popleft, known.discard
-            for _ in range(excess):
-                discard(popleft())
+        batches.append(uetrs)
+        while len(known) - len(batches[0]) >= self.capacity:
+            known.difference_update(batches.popleft())

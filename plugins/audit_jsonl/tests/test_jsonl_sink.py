@@ -16,6 +16,7 @@ from pathlib import Path
 import aegis_audit_jsonl.append_file as append_file
 import orjson
 import pytest
+from aegis_audit_jsonl.recent import RecentUetrs
 
 from aegis.audit_chain import split_line
 from aegis.model import Reject
@@ -264,3 +265,15 @@ def test_a_log_moved_away_from_outside_is_followed(tmp_path):
         h.audit(first)  # still remembered: not written again
     assert bodies(log) == second.lines()
     assert bodies(log.with_name("log.jsonl.bak")) == first.lines()
+
+
+def test_recent_uetrs_forget_whole_batches_but_keep_at_least_the_capacity():
+    recent = RecentUetrs(100)
+    batches = [[f"{b}-{i}" for i in range(30)] for b in range(10)]
+    for n, batch in enumerate(batches, start=1):
+        recent.add(batch)
+        remembered = [u for b in batches[:n] for u in b if u in recent]
+        assert len(recent) == len(remembered) and len(remembered) >= min(100, 30 * n)
+        assert len(remembered) < 100 + 30  # at most one batch beyond the capacity
+        assert remembered == [u for b in batches[:n] for u in b][-len(remembered):]  # the newest ones
+    assert recent.known(["9-0", "0-0", "x"]) == {"9-0"}
