@@ -91,30 +91,28 @@ class KafkaIngress:
         return self._batch(messages)
 
     def _batch(self, messages: list) -> RawBatch:
-        payloads: list[bytes] = []
-        origins: list[str] = []
-        shards: list[int] = []
-        keys: list[bytes | None] = []
+        topic = self.config.topic  # the one topic the member subscribes to
+        values = [m.value() for m in messages]
+        partitions = [m.partition() for m in messages]
+        positions = [m.offset() for m in messages]
+        keys = [m.key() for m in messages]
+        origins = [f"{topic}/{p}@{o}" for p, o in zip(partitions, positions, strict=True)]
+        # next offset per partition: messages of a partition arrive in offset order, the last one wins
+        offsets: dict[TopicPartitionKey, int] = {(topic, p): o + 1 for p, o in zip(partitions, positions, strict=True)}
         rejects: list[Reject] = []
         own_rejects: dict[str, tuple[bytes | None, bytes | None]] = {}
-        offsets: dict[TopicPartitionKey, int] = {}
-        for m in messages:
-            topic, partition, offset = m.topic(), m.partition(), m.offset()
-            origin = f"{topic}/{partition}@{offset}"
-            offsets[(topic, partition)] = offset + 1
-            value = m.value()
-            if value:
-                payloads.append(value)
-                origins.append(origin)
-                shards.append(partition)
-                keys.append(m.key())
-            else:
-                rejects.append(Reject(origin=origin, reason="empty message (null or zero-length value)",
-                                      payload=value or b""))
-                own_rejects[origin] = (m.key(), value)
+        if not all(values):
+            kept = [i for i, v in enumerate(values) if v]
+            for i, value in enumerate(values):
+                if not value:
+                    rejects.append(Reject(origin=origins[i], reason="empty message (null or zero-length value)",
+                                          payload=value or b""))
+                    own_rejects[origins[i]] = (keys[i], value)
+            values, origins, partitions, keys = ([column[i] for i in kept]
+                                                  for column in (values, origins, partitions, keys))
         token = self.tracker.polled(len(messages), offsets, keys, own_rejects)
-        return RawBatch(source=f"kafka:{self.config.topic}", payloads=payloads, origins=origins, token=token,
-                        rejects=rejects, shards=shards)
+        return RawBatch(source=f"kafka:{topic}", payloads=values, origins=origins, token=token,
+                        rejects=rejects, shards=partitions)
 
     @hookimpl
     def aegis_ingress_ack(self, batch: RawBatch, decisions: Decisions | None, rejects: Sequence[Reject]) -> None:

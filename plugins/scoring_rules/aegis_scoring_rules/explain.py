@@ -24,14 +24,15 @@ def _limit(value: float | None, money: bool) -> str:
 def velocity_details(scores: RulesScores, config: RulesConfig) -> list[str | None]:
     """``12 payments / 54,000.00 in 1h (limit 10 / 50,000.00)`` for each non-zero VELOCITY score."""
     out: list[str | None] = [None] * len(scores.velocity)
-    windows = config.velocity.windows
     saturated = config.velocity.ring_size + 1
-    for i in np.flatnonzero(scores.velocity).tolist():
-        w = windows[int(scores.velocity_window[i])]
-        count = int(scores.velocity_count[i])
-        at_least = "at least " if count >= saturated else ""
-        out[i] = (f"{at_least}{count} payments / {scores.velocity_sum[i]:,.2f} in {w.window} "
-                  f"(limit {_limit(w.max_count, False)} / {_limit(w.max_sum, True)})")
+    # What a window's explanations share is formatted once per batch, not per payment.
+    suffix = [f" in {w.window} (limit {_limit(w.max_count, False)} / {_limit(w.max_sum, True)})"
+              for w in config.velocity.windows]
+    hit = np.flatnonzero(scores.velocity)
+    for i, window, count, total in zip(hit.tolist(), scores.velocity_window[hit].tolist(),
+                                       scores.velocity_count[hit].tolist(), scores.velocity_sum[hit].tolist(),
+                                       strict=True):
+        out[i] = f"{'at least ' if count >= saturated else ''}{int(count)} payments / {total:,.2f}{suffix[window]}"
     return out
 
 
