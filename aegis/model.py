@@ -163,9 +163,12 @@ class AccountIndex:
 
     def intern(self, accounts: list[str]) -> np.ndarray:
         ids = self._ids
-        setdefault = ids.setdefault
         with self._lock:
-            return np.fromiter((setdefault(a, len(ids)) for a in accounts), dtype=np.int64, count=len(accounts))
+            if not ids.keys() >= set(accounts):  # new accounts get the next ids, in order of appearance
+                for a in accounts:
+                    if a not in ids:
+                        ids[a] = len(ids)
+            return np.fromiter(map(ids.__getitem__, accounts), dtype=np.int64, count=len(accounts))
 
     def names(self, ids: np.ndarray) -> list[str]:
         """The account strings of ``ids`` (ids this index handed out)."""
