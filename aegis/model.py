@@ -17,8 +17,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
+import msgspec
 import numpy as np
 import pycountry
 from pydantic import (
@@ -321,20 +322,22 @@ class BatchColumns:
         currency = [r.currency for r in rows]
         debtors = [r.debtor for r in rows]
         creditors = [r.creditor for r in rows]
+        debtor_country = [d.country for d in debtors]
+        creditor_country = [c.country for c in creditors]
         exponents = {c: _MINOR_EXPONENT.get(c, 2) for c in set(currency)}
+        codes = {c: country_code(c) for c in {*debtor_country, *creditor_country}}
         canonical = [r.canonical for r in rows]
         return cls(
             uetr=[r.uetr for r in rows],
-            created_at_ns=np.fromiter((int(r.created_at.timestamp() * 1_000_000) * 1000 for r in rows),
-                                      dtype=np.int64, count=n),
+            created_at_ns=_epoch_ns([r.created_at.timestamp() for r in rows]),
             amount=np.array(amounts, dtype=np.float64),
-            amount_minor=np.fromiter((int(a.scaleb(exponents[c])) for a, c in zip(amounts, currency, strict=True)),
+            amount_minor=np.fromiter([int(a.scaleb(exponents[c])) for a, c in zip(amounts, currency, strict=True)],
                                      dtype=np.int64, count=n),
             currency=currency,
             debtor_account=[d.account for d in debtors],
             creditor_account=[c.account for c in creditors],
-            debtor_country=np.fromiter((country_code(d.country) for d in debtors), dtype=np.int16, count=n),
-            creditor_country=np.fromiter((country_code(c.country) for c in creditors), dtype=np.int16, count=n),
+            debtor_country=np.fromiter([codes[c] for c in debtor_country], dtype=np.int16, count=n),
+            creditor_country=np.fromiter([codes[c] for c in creditor_country], dtype=np.int16, count=n),
             debtor_balance_before=np.array([nan if r.debtor_balance is None else r.debtor_balance for r in rows],
                                            dtype=np.float64),
             debtor_name=[d.name for d in debtors],
@@ -347,11 +350,23 @@ class BatchColumns:
         )
 
 
-class TransactionRow(NamedTuple):
+def _epoch_ns(stamps: list[float]) -> np.ndarray:
+    """``int(stamp * 1_000_000) * 1000`` of each POSIX timestamp, vectorised (numpy does the same
+    float product and truncation); OverflowError, as from Python ints, beyond int64 nanoseconds
+    (the bound is exactly a float64, so the comparison is exact)."""
+    micros = np.array(stamps, dtype=np.float64) * 1_000_000
+    if len(micros) and not np.abs(micros).max() < 2**63 // 1000 + 1:
+        raise OverflowError("a time beyond int64 nanoseconds since the epoch (years 1677 to 2262)")
+    return micros.astype(np.int64) * 1000
+
+
+class TransactionRow(msgspec.Struct, frozen=True, gc=False):
     """What a batch's columns are built from, whichever decoder validated the transaction.
 
     ``debtor`` and ``creditor`` are parties with ``account``, ``name`` and ``country``;
     ``canonical`` is the transaction's canonical JSON when the decoder produced it.
+    A struct, not a named tuple: built in C, a few times cheaper on the decode hot path (never in
+    a reference cycle, so left out of garbage collection).
     """
 
     uetr: str

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aegis import fast_decode
 from aegis.decode import decode
 from aegis.fast_decode import fast_row
 from aegis.model import TRANSACTION, AccountIndex, RawBatch, Transaction
@@ -154,3 +156,66 @@ def test_a_batch_mixing_both_paths_keeps_order_values_and_canonical_json():
     assert batch.currency[1] == "EUR" and batch.amount[2] == 1000.0 and batch.amount_minor[2] == 100_000
     assert batch.uetr == [str(m.uetr) for m in models]
     assert batch.transactions == models
+
+
+_UETR = "6f1d1b5c-1c0e-4f57-9d3f-3a1c0f9b8e2a"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    *(("uetr", u) for u in (_UETR.upper(), _UETR.replace("-", ""), f"{{{_UETR}}}", f"urn:uuid:{_UETR}",
+                            _UETR[:8] + _UETR[9:13] + "-" + _UETR[13:])),
+    *(("created_at", t) for t in (
+        "2026-01-05t09:00:05z", "2026-01-05 09:00:05Z", "2026-01-05T09:00:05+0100", "2026-01-05T09:00:05-00:00",
+        "2026-01-05T09:00:05.1234565Z", "2026-12-31T23:59:59.9999995-01:00", "2026-01-05T09:00:05.5+0100",
+        "2024-02-29T00:00:00Z", "2026-01-05T09:00:05", "2026-01-05T23:59:60Z")),
+    *(("amount", a) for a in ("1E+3", "1e3", "1.00000", "0.00001", "NaN", "sNaN", "-Infinity", "+5", " 5", "1_000",
+                              "\u0661\u0662", "9999999999999999.9999", "1E+16", "0E+2", 125, 10**16)),
+    *(("debtor_balance_before", b) for b in ("NaN", "Infinity", "-0", " 12 ", "1_0", "1E+400", "-1.5E-9", 10**30)),
+])
+def test_edge_spellings_agree_with_the_model(field, value):
+    """Spellings msgspec's parsers read (UUID, RFC 3339 time) or ``Decimal`` reads, near the edges."""
+    tx = {**SAMPLE, field: value}
+    _assert_agrees(tx)
+    _assert_agrees(json.dumps(tx).encode())
+
+
+def test_a_uetr_in_any_case_or_without_dashes_takes_the_fast_path_as_the_model_writes_it():
+    for spelling in (_UETR, _UETR.upper(), _UETR.replace("-", "")):
+        row = fast_row(orjson.dumps({**SAMPLE, "uetr": spelling}))
+        assert row is not None and row.uetr == _UETR and row.canonical.startswith(b'{"uetr":"' + _UETR.encode())
+
+
+def test_more_than_six_fractional_digits_are_left_to_the_model():
+    """msgspec rounds them where the model truncates."""
+    for when, micros in (("2026-01-05T09:00:05.1234565Z", 123456), ("2026-12-31T23:59:59.9999995-01:00", 999999)):
+        payload = orjson.dumps({**SAMPLE, "created_at": when})
+        assert fast_row(payload) is None
+        assert TRANSACTION.validate_json(payload).created_at.microsecond == micros
+
+
+def test_cached_parties_give_the_same_rows(monkeypatch):
+    """A party is checked once, then looked up by its raw JSON; a party refused is never remembered."""
+    monkeypatch.setattr(fast_decode, "_MAX_PARTIES", 3)
+    txs = transactions(40, accounts=6)
+    bad_iban = {**txs[0], "debtor": {**txs[0]["debtor"], "account": "DE00370400440000000001"}}
+    grouped = " ".join(german_iban(7)[i:i + 4] for i in range(0, 22, 4))
+    spaced = {**txs[1], "debtor": {**txs[1]["debtor"], "account": grouped}}
+    assert fast_row(orjson.dumps(bad_iban)) is None and fast_row(orjson.dumps(bad_iban)) is None
+    for _ in range(2):
+        for tx in (*txs, spaced):
+            _assert_agrees(orjson.dumps(tx))
+    assert fast_row(orjson.dumps(spaced)).debtor.account == german_iban(7)
+    assert 0 < len(fast_decode._PARTIES) <= 3
+
+
+@pytest.mark.parametrize("times", [
+    ("1969-12-31T23:59:59.999999Z", "1970-01-01T00:00:00.000001+01:00", "2026-01-05T09:00:05.123457-23:59"),
+    ("2262-04-11T23:47:16.854775Z", "1677-09-21T00:12:43.145225Z", "2262-04-12T00:47:16.854775+01:00"),
+])
+def test_nanosecond_columns_are_the_timestamps_in_whole_microseconds(times):
+    """Vectorised, and still exact at both ends of the int64 range."""
+    txs = [{**t, "created_at": when} for t, when in zip(transactions(3), times, strict=True)]
+    batch, rejects = decode(RawBatch("t", [orjson.dumps(t) for t in txs], ["a", "b", "c"]), AccountIndex())
+    assert not rejects
+    assert batch.created_at_ns.tolist() == [int(t.created_at.timestamp() * 1_000_000) * 1000
+                                            for t in batch.transactions]
