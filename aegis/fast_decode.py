@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from aegis.model import _BIC, ISO_COUNTRIES, ISO_CURRENCIES, TransactionRow, _account
+from aegis.model import _BIC, EARLIEST, ISO_COUNTRIES, ISO_CURRENCIES, LATEST, TransactionRow, _account
 
 # ASCII only: ``\d`` would also match other scripts' digits, which the model's parsers refuse.
 _BIRTH = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?").fullmatch
@@ -143,7 +143,7 @@ def fast_row(payload: Any) -> TransactionRow | None:
         elif str(value) != amount:
             return None  # spelt otherwise than the model writes it (exponent, leading zeros, spaces, ...)
         purpose, channel, info = t.purpose, t.channel, t.remittance_info
-        if not (when.tzinfo is not None
+        if not (when.tzinfo is not None and EARLIEST <= when < LATEST
                 # msgspec took 19 fixed characters: 7 digits next are a 7th fractional digit (or a
                 # "+hhmm" offset, left to the model as well)
                 and not created_at[20:27].isdigit()

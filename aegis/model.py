@@ -42,6 +42,17 @@ _BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
 
 
+#: the times a batch column can hold (int64 nanoseconds since the epoch), in whole years
+EARLIEST = datetime(1678, 1, 1, tzinfo=UTC)
+LATEST = datetime(2262, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"{value.isoformat()} is outside the supported range (years 1678 to 2261)")
+    return value
+
+
 def _currency(value: str) -> str:
     if value not in ISO_CURRENCIES:
         raise ValueError(f"not an ISO 4217 currency code: {value!r}")
@@ -101,7 +112,7 @@ class Transaction(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     uetr: uuid.UUID
-    created_at: AwareDatetime
+    created_at: Annotated[AwareDatetime, AfterValidator(_in_range)]
     amount: Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=4, allow_inf_nan=False)]
     currency: CurrencyCode
     debtor: Party

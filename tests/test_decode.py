@@ -51,6 +51,20 @@ def test_unknown_fields_and_missing_timezone_are_rejected():
     assert "created_at: Input should have timezone info" in rejects[1].reason
 
 
+def test_a_time_beyond_the_batch_columns_range_is_one_reject_not_a_failed_batch():
+    """Columns hold int64 nanoseconds since 1970: years 1678 to 2261. A later or earlier time is
+    the record's fault (as JSON, through the fast path, or as a mapping), never the batch's."""
+    txs = transactions(5)
+    txs[1]["created_at"] = "2262-04-12T00:00:00Z"
+    txs[2]["created_at"] = "1600-01-01T00:00:00+00:00"
+    txs[3]["created_at"] = "2261-12-31T23:59:59.999999Z"  # the last time that fits
+    payloads = [orjson.dumps(t) for t in txs[:3]] + txs[3:]
+    batch, rejects = decode(raw(payloads), AccountIndex())
+    assert batch.uetr == [txs[0]["uetr"], txs[3]["uetr"], txs[4]["uetr"]]
+    assert [r.origin for r in rejects] == ["feed.jsonl:2", "feed.jsonl:3"]
+    assert all("outside the supported range (years 1678 to 2261)" in r.reason for r in rejects)
+
+
 def test_labels_stay_aligned_after_rejects():
     txs = transactions(4)
     txs[2]["amount"] = "0"
