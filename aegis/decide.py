@@ -95,8 +95,8 @@ class Decisions:
     def _render(self) -> list[bytes]:
         """Every record as bytes, members in a fixed order, without building one dict per record.
 
-        What the whole batch shares is serialised once; so is the factor block of a record whose
-        scores are all zero (most payments) and each distinct decision and reason code.
+        What the whole batch shares is serialised once; so is each distinct factor block (all zero
+        for most payments), risk score, decision and reason code.
         """
         names = self.factor_names
         dumps = orjson.dumps
@@ -107,13 +107,16 @@ class Decisions:
         errors = dumps(self.errors)
         tail = b"," + shared + b',"transaction":'
         canonical = self.batch.canonical_json()
-        contributions = np.round(self.contributions, 6)
-        scores = np.round(self.scores, 6)
+        # + 0.0 turns -0.0 into 0.0: values equal as numbers must be written alike (they share texts)
+        contributions = np.round(self.contributions, 6) + 0.0
+        scores = np.round(self.scores, 6) + 0.0
         quiet = (~(contributions.any(axis=1) | scores.any(axis=1))).tolist()
         contributions, scores = contributions.tolist(), scores.tolist()
         zero = dumps(dict.fromkeys(names, 0.0))
         zero_factors = b'"risk_factors":' + zero + b',"factor_scores":' + zero
-        risk = np.round(self.risk, 6).tolist()
+        risk = (np.round(self.risk, 6) + 0.0).tolist()
+        risk_texts = {r: dumps(r) for r in set(risk)}
+        factor_texts: dict[tuple[float, ...], bytes] = {}  # scores repeat: each distinct block written once
         decision = self.decision.tolist()
         error_mask = self.error_mask.tolist()
         details = list(self.details.items())
@@ -127,13 +130,17 @@ class Decisions:
             if quiet[i]:
                 factors = zero_factors
             else:
-                factors = (b'"risk_factors":' + dumps(dict(zip(names, contributions[i], strict=True)))
-                           + b',"factor_scores":' + dumps(dict(zip(names, scores[i], strict=True))))
+                key = (*contributions[i], *scores[i])
+                factors = factor_texts.get(key)
+                if factors is None:
+                    factors = factor_texts[key] = (
+                        b'"risk_factors":' + dumps(dict(zip(names, contributions[i], strict=True)))
+                        + b',"factor_scores":' + dumps(dict(zip(names, scores[i], strict=True))))
             explanation = {f: d[i] for f, d in details if d[i]}
             ref = b"" if refs is None or refs[i] is None else b',"proof_ref":' + dumps(refs[i])
             append(b"".join((
                 b'{"uetr":', dumps(uetr), b',"decision":', verdicts[decision[i]],
-                b',"reason_code":', codes[self.reason_code[i]], b',"risk_score":', dumps(risk[i]), b",", factors,
+                b',"reason_code":', codes[self.reason_code[i]], b',"risk_score":', risk_texts[risk[i]], b",", factors,
                 b',"explanation":', dumps(explanation) if explanation else b"{}", b',"origin":', dumps(origins[i]),
                 ref, b',"errors":', errors if error_mask[i] else b"[]", tail, canonical[i], b"}")))
         return out

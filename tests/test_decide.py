@@ -106,9 +106,9 @@ def _reference_line(d, i: int) -> bytes:
     """The record layout spelled out as one mapping: what the batch renderer must produce byte for byte."""
     names = d.factor_names
     record = {"uetr": d.uetr[i], "decision": ("CLEAR", "INVESTIGATE", "BLOCK")[d.decision[i]],
-              "reason_code": d.reason_code[i], "risk_score": round(float(d.risk[i]), 6),
-              "risk_factors": {n: round(float(d.contributions[i, j]), 6) for j, n in enumerate(names)},
-              "factor_scores": {n: round(float(d.scores[i, j]), 6) for j, n in enumerate(names)},
+              "reason_code": d.reason_code[i], "risk_score": abs(round(float(d.risk[i]), 6)),
+              "risk_factors": {n: abs(round(float(d.contributions[i, j]), 6)) for j, n in enumerate(names)},
+              "factor_scores": {n: abs(round(float(d.scores[i, j]), 6)) for j, n in enumerate(names)},
               "explanation": {f: v[i] for f, v in d.details.items() if v[i]}, "origin": d.batch.origins[i]}
     if d.proof_refs is not None and d.proof_refs[i] is not None:
         record["proof_ref"] = d.proof_refs[i]
@@ -128,9 +128,9 @@ def test_rendered_records_match_the_layout_byte_for_byte():
     origins = [f"feed \"{i}\".jsonl:{i}" if i % 3 else f"fïle:{i}" for i in range(8)]
     b, _ = decode(RawBatch("t", txs, origins), AccountIndex())
     scores = ScoreResult({
-        "VELOCITY": FactorScores(np.array([0, 0.123456789, 0, 1, 0, 0.5, 0, 1e-9]), "RC_VELOCITY",
+        "VELOCITY": FactorScores(np.array([0, 0.123456789, 0, 1, -0.0, 0.5, 1, 1e-9]), "RC_VELOCITY",
                                  details=[None, "3 payments in 1 h", None, "ünïcode \"quoted\"", *[None] * 4]),
-        "SANCTIONS": FactorScores(np.array([0, 0, 0.97, 0, 0, 0, 0, 0]), "RC_SANCTIONS_MATCH",
+        "SANCTIONS": FactorScores(np.array([-0.0, 0, 0.97, 0, 0, 0, 0, 0]), "RC_SANCTIONS_MATCH",
                                   hard_block=np.array([False, False, True] + [False] * 5))},
         versions={"rules_version": "sha256:abc", "sanctions_list_version": "OFAC-SDN", "other": "1"})
     for results in ([("rules", scores)], [("rules", scores), ("model", ValueError("bad weights"))]):
