@@ -29,6 +29,17 @@ def _payload_bytes(payload: Any) -> bytes:
     return payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str)
 
 
+def _uetr_of(payload: Any) -> str | None:
+    """The ``uetr`` a rejected payload names, if it names one (so its reject can be matched up)."""
+    if isinstance(payload, (bytes, str)):
+        try:
+            payload = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return None
+    uetr = payload.get("uetr") if isinstance(payload, dict) else None
+    return str(uetr) if uetr else None
+
+
 def _validate_one(payload: Any) -> Transaction | str:
     try:
         if isinstance(payload, (bytes, str)):
@@ -64,9 +75,8 @@ def _validated(payloads: list[Any], origins: list[str], labels: dict[str, list[A
     for i, result in enumerate(results):
         if isinstance(result, str):
             payload = payloads[i]
-            uetr = payload.get("uetr") if isinstance(payload, dict) else None
             rejects.append(Reject(origin=origins[i], reason=result, payload=_payload_bytes(payload),
-                                  uetr=str(uetr) if uetr else None))
+                                  uetr=_uetr_of(payload)))
         else:
             keep.append(i)
             rows.append(result)
