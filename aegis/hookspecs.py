@@ -318,7 +318,8 @@ def aegis_audit_write(context: Context, decisions: Decisions, records: Sequence[
 
     :param context: the run's :class:`~aegis.context.Context`.
     :param decisions: the batch's :class:`~aegis.decide.Decisions` (all of them, for columns).
-    :param records: the :class:`~aegis.audit_chain.ChainedRecord` list to store.
+    :param records: the :class:`~aegis.audit_chain.ChainedRecord` sequence to store (a
+        :class:`~aegis.audit_chain.ChainedRecords`, which also holds them as columns).
 
     .. versionchanged:: 0.2 ``records`` added: sinks store chained lines, not ``decisions.lines()``.
     """
