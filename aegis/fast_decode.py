@@ -33,8 +33,10 @@ _ZERO, _MAX_AMOUNT, _TICK = Decimal(0), Decimal(10**16), Decimal("0.0001")
 # the collector from tracking them.
 
 
-class FastParty(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True, gc=False):
-    """:class:`~aegis.model.Party` as msgspec decodes it (fields in the model's order)."""
+class FastParty(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True, gc=False,
+                frozen=True):
+    """:class:`~aegis.model.Party` as msgspec decodes it (fields in the model's order); frozen, since a
+    checked party is shared by every row that names it (the party cache)."""
 
     name: str | None = None
     account: str
