@@ -30,7 +30,8 @@ from pydantic import (
     Field,
     TypeAdapter,
 )
-from stdnum import iban as _iban
+
+from aegis.iban import is_valid_iban
 
 ISO_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 ISO_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}  # XK: Kosovo, user-assigned
@@ -77,14 +78,14 @@ def _bic(value: str) -> str:
 def _account(value: str) -> str:
     """An account is an IBAN (checked) or an opaque account id.
 
-    Cached: accounts repeat, and a full IBAN check (checksum and national format) costs more than
-    the rest of a transaction's validation. A rejected IBAN raises and is not cached.
+    Cached: accounts repeat, and an IBAN check (checksum, national format, the country's own
+    check; :mod:`aegis.iban`, about 1 µs) is worth skipping. A rejected IBAN raises and is not cached.
     """
     if not (value[:2].isalpha() and value[2:4].isdigit()):
         return value  # cannot be an IBAN: skip the regex on the hot path
     compact = value.replace(" ", "")
     if _IBAN_SHAPE.match(compact) and compact[:2] in ISO_COUNTRIES:
-        if not _iban.is_valid(compact):
+        if not is_valid_iban(compact):
             raise ValueError(f"invalid IBAN (checksum or national format): {value!r}")
         return compact
     return value
