@@ -18,7 +18,7 @@ import base64
 import binascii
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -114,8 +114,7 @@ class MerkleAccumulator:
     def __init__(self, hashes: Sequence[str] = ()) -> None:
         self.count = 0
         self._roots: list[bytes] = []
-        for h in hashes:
-            self.add(bytes.fromhex(h))
+        self.extend([bytes.fromhex(h) for h in hashes])
 
     def add(self, digest: bytes) -> None:
         """Append one record hash (its 32 raw bytes)."""
@@ -224,13 +223,13 @@ class ChainedRecords(Sequence[ChainedRecord]):
     def __len__(self) -> int:
         return len(self.lines)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> ChainedRecord | list[ChainedRecord]:  # type: ignore[override]
         if isinstance(i, slice):
             return list(map(ChainedRecord, self.uetrs[i], self.seqs[i], self.hashes[i], self.decisions[i],
                             self.lines[i]))
         return ChainedRecord(self.uetrs[i], self.seqs[i], self.hashes[i], self.decisions[i], self.lines[i])
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ChainedRecord]:
         return map(ChainedRecord, self.uetrs, self.seqs, self.hashes, self.decisions, self.lines)
 
 
@@ -268,6 +267,8 @@ class Chain:
 
     def extend(self, uetrs: Sequence[str], decisions: Sequence[str], bodies: Sequence[bytes]) -> ChainedRecords:
         """Chain ``bodies`` (record JSON without the chain member) onto the head, in order."""
+        if not len(uetrs) == len(decisions) == len(bodies):
+            raise ValueError(f"chain: {len(uetrs)} uetrs, {len(decisions)} decisions, {len(bodies)} bodies")
         sha256, hexlify = hashlib.sha256, binascii.hexlify
         first, head = self.head.seq + 1, self.head.hash.encode()
         digests: list[bytes] = []
@@ -278,8 +279,6 @@ class Chain:
             prev = hexlify(d)
             digest(d)
             hexed(prev)
-        if len(hexes) != len(uetrs) or len(uetrs) != len(decisions):
-            raise ValueError(f"chain: {len(uetrs)} uetrs, {len(decisions)} decisions, {len(bodies)} bodies")
         seqs = range(first, first + len(hexes))
         lines = [b'%s,"chain":{"seq":%d,"prev":"%s","hash":"%s"}}' % (body[:-1], seq, before, h)
                  for body, seq, before, h in zip(bodies, seqs, [head, *hexes[:-1]], hexes, strict=True)]
