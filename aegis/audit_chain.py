@@ -15,14 +15,16 @@ needs the records, the checkpoints and the public key — nothing else.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
 import orjson
+
+from aegis.chain_kernels import LINE_OVERHEAD, chain_lines, merkle_leaves, merkle_parents
 
 GENESIS = "0" * 64
 #: ``type`` of a retention marker: records up to a checkpoint were deleted under a retention policy.
@@ -120,21 +122,19 @@ class MerkleAccumulator:
         """Append one record hash (its 32 raw bytes)."""
         self.extend([digest])
 
-    def extend(self, digests: Sequence[bytes]) -> None:
-        """Append record hashes (raw bytes), hashing level by level: each level pairs the subtree
-        root of that height left from earlier (if the count has one) with the new nodes, and an odd
-        node left over becomes that height's root."""
-        sha256 = hashlib.sha256
-        level = [sha256(b"\x00" + d).digest() for d in digests]
+    def extend(self, digests: Sequence[bytes] | np.ndarray) -> None:
+        """Append record hashes (raw bytes, or an ``(n, 32)`` uint8 array), hashing level by level:
+        each level pairs the subtree root of that height left from earlier (if the count has one)
+        with the new nodes, and an odd node left over becomes that height's root."""
+        if not isinstance(digests, np.ndarray):
+            digests = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32)
+        level = merkle_leaves(digests)
         count, roots, height, left_over = self.count, self._roots, 0, []
-        while level:
-            if count >> height & 1:
-                level.insert(0, roots.pop())  # the smallest subtree root sits at the end
-            if len(level) % 2:
-                left_over.append(level.pop())
-            else:
-                left_over.append(None)
-            level = [sha256(b"\x01" + a + b).digest() for a, b in zip(level[0::2], level[1::2], strict=True)]
+        while len(level):
+            if count >> height & 1:  # the smallest subtree root sits at the end
+                level = np.concatenate((np.frombuffer(roots.pop(), dtype=np.uint8)[None], level))
+            left_over.append(level[-1].tobytes() if len(level) % 2 else None)
+            level = merkle_parents(level)
             height += 1
         self.count = count + len(digests)
         roots.extend(node for node in reversed(left_over) if node is not None)
@@ -211,17 +211,40 @@ class ChainedRecord(NamedTuple):
 
 
 class ChainedRecords(Sequence[ChainedRecord]):
-    """A batch's chained records, kept as columns (a sink may read ``lines`` or ``uetrs`` whole);
-    indexing or iterating gives :class:`ChainedRecord` tuples."""
+    """A batch's chained records, kept as columns: ``text`` holds every stored line, each followed
+    by a newline (a sink may write it whole), ``ends`` where each line ends in it. Indexing or
+    iterating gives :class:`ChainedRecord` tuples."""
 
-    __slots__ = ("decisions", "hashes", "lines", "seqs", "uetrs")
+    __slots__ = ("_hashes", "_lines", "decisions", "ends", "hash_text", "seqs", "text", "uetrs")
 
-    def __init__(self, uetrs: list[str], seqs: range, hashes: list[str], decisions: list[str],
-                 lines: list[bytes]) -> None:
-        self.uetrs, self.seqs, self.hashes, self.decisions, self.lines = uetrs, seqs, hashes, decisions, lines
+    def __init__(self, uetrs: list[str], seqs: range, hash_text: bytes, decisions: list[str], text: bytes,
+                 ends: list[int]) -> None:
+        if not len(uetrs) == len(seqs) == len(hash_text) // 64 == len(decisions) == len(ends):
+            raise ValueError("chained records: columns of different lengths")
+        self.uetrs, self.seqs, self.hash_text, self.decisions, self.text, self.ends = (
+            uetrs, seqs, hash_text, decisions, text, ends)
+        self._hashes: list[str] | None = None
+        self._lines: list[bytes] | None = None
+
+    @property
+    def hashes(self) -> list[str]:
+        """Each record's hash (hex)."""
+        if self._hashes is None:
+            text = self.hash_text.decode("ascii")
+            self._hashes = [text[i:i + 64] for i in range(0, len(text), 64)]
+        return self._hashes
+
+    @property
+    def lines(self) -> list[bytes]:
+        """Each stored line (without its newline)."""
+        if self._lines is None:
+            text, ends = self.text, self.ends
+            self._lines = [text[start:end] for start, end in zip([0, *(e + 1 for e in ends[:-1])] if ends else [], ends,
+                                                                 strict=True)]
+        return self._lines
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self.ends)
 
     def __getitem__(self, i: int | slice) -> ChainedRecord | list[ChainedRecord]:  # type: ignore[override]
         if isinstance(i, slice):
@@ -233,9 +256,11 @@ class ChainedRecords(Sequence[ChainedRecord]):
         return map(ChainedRecord, self.uetrs, self.seqs, self.hashes, self.decisions, self.lines)
 
 
-def record_lines(records: Sequence[ChainedRecord]) -> list[bytes]:
-    """The stored lines of ``records`` (taken whole from a :class:`ChainedRecords`)."""
-    return records.lines if isinstance(records, ChainedRecords) else [r.line for r in records]
+def record_text(records: Sequence[ChainedRecord]) -> bytes:
+    """The stored lines of ``records``, each followed by a newline (whole from a :class:`ChainedRecords`)."""
+    if isinstance(records, ChainedRecords):
+        return records.text
+    return b"".join(r.line + b"\n" for r in records)
 
 
 def record_uetrs(records: Sequence[ChainedRecord]) -> list[str]:
@@ -267,27 +292,25 @@ class Chain:
 
     def extend(self, uetrs: Sequence[str], decisions: Sequence[str], bodies: Sequence[bytes]) -> ChainedRecords:
         """Chain ``bodies`` (record JSON without the chain member) onto the head, in order."""
-        if not len(uetrs) == len(decisions) == len(bodies):
-            raise ValueError(f"chain: {len(uetrs)} uetrs, {len(decisions)} decisions, {len(bodies)} bodies")
-        sha256, hexlify = hashlib.sha256, binascii.hexlify
-        first, head = self.head.seq + 1, self.head.hash.encode()
-        digests: list[bytes] = []
-        hexes: list[bytes] = []
-        digest, hexed, prev = digests.append, hexes.append, head
-        for body in bodies:  # sequential: each hash covers the one before
-            d = sha256(prev + b"\n" + body).digest()
-            prev = hexlify(d)
-            digest(d)
-            hexed(prev)
-        seqs = range(first, first + len(hexes))
-        lines = [b'%s,"chain":{"seq":%d,"prev":"%s","hash":"%s"}}' % (body[:-1], seq, before, h)
-                 for body, seq, before, h in zip(bodies, seqs, [head, *hexes[:-1]], hexes, strict=True)]
-        texts = [h.decode() for h in hexes]
-        self.pending.extend(texts)
+        n = len(bodies)
+        if not len(uetrs) == len(decisions) == n:
+            raise ValueError(f"chain: {len(uetrs)} uetrs, {len(decisions)} decisions, {n} bodies")
+        blob = b"".join(bodies)
+        ends = np.fromiter(map(len, bodies), dtype=np.int64, count=n).cumsum()
+        out = np.empty(len(blob) + n * LINE_OVERHEAD, dtype=np.uint8)
+        line_ends = np.empty(n, dtype=np.int64)
+        hexes = np.empty((n, 64), dtype=np.uint8)
+        digests = np.empty((n, 32), dtype=np.uint8)
+        head = np.frombuffer(self.head.hash.encode("ascii"), dtype=np.uint8)
+        first = self.head.seq + 1
+        size = chain_lines(np.frombuffer(blob, dtype=np.uint8), ends, head, first, out, line_ends, hexes, digests)
+        records = ChainedRecords(list(uetrs), range(first, first + n), hexes.tobytes(), list(decisions),
+                                 out[:size].tobytes(), line_ends.tolist())
+        self.pending.extend(records.hashes)
         self.tree.extend(digests)
-        if hexes:
-            self.head.seq, self.head.hash = seqs[-1], texts[-1]
-        return ChainedRecords(list(uetrs), seqs, texts, list(decisions), lines)
+        if n:
+            self.head.seq, self.head.hash = first + n - 1, records.hashes[-1]
+        return records
 
     def due(self, every_records: int, every_seconds: float) -> bool:
         return bool(self.pending) and (len(self.pending) >= every_records

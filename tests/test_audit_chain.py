@@ -86,3 +86,35 @@ def test_chained_records_are_columns_that_read_as_records():
     assert chain.head.seq == 5 and chain.head.hash == prev and chain.tree.root() == merkle_root(chain.pending)
     with pytest.raises(ValueError, match="2 uetrs"):
         chain.extend(["a", "b"], ["CLEAR"], [b"{}", b"{}"])
+
+
+def test_compiled_chain_writes_the_lines_the_definition_gives():
+    """The compiled chain (OpenSSL from numba) against hashlib and the line format, for bodies from
+    the smallest object to 200 kB and sequence numbers across digit boundaries."""
+    rng = random.Random(11)
+    sizes = [0, 1, 2, 63, 64, 65, 1200, 200_000, *(rng.randrange(0, 3000) for _ in range(40))]
+    bodies = [b'{"x":"' + bytes(rng.choice(b"ab\\\xc3\xa9 ") for _ in range(n)) + b'"}' for n in sizes]
+    for first_seq in (0, 8, 98, 10**15 - 3):
+        chain = Chain()
+        chain.head.seq, chain.head.hash = first_seq, hashlib.sha256(b"%d" % first_seq).hexdigest()
+        prev = chain.head.hash
+        records = chain.extend([f"u{i}" for i in range(len(bodies))], ["BLOCK"] * len(bodies), bodies)
+        expected = []
+        for i, body in enumerate(bodies):
+            h = hashlib.sha256(prev.encode() + b"\n" + body).hexdigest()
+            expected.append(body[:-1] + b',"chain":{"seq":%d,"prev":"%s","hash":"%s"}}' % (first_seq + 1 + i,
+                                                                                         prev.encode(), h.encode()))
+            prev = h
+        assert records.lines == expected
+        assert records.text == b"".join(line + b"\n" for line in expected)
+        assert records.hashes == [split_line(line)[1]["hash"] for line in expected]
+        assert chain.head.hash == prev and chain.tree.root() == merkle_root(records.hashes)
+
+
+def test_an_empty_batch_leaves_the_chain_as_it_was():
+    chain = Chain()
+    chain.extend(["a"], ["CLEAR"], [b"{}"])
+    head = (chain.head.seq, chain.head.hash, chain.tree.root())
+    records = chain.extend([], [], [])
+    assert len(records) == 0 and records.text == b"" and list(records) == []
+    assert (chain.head.seq, chain.head.hash, chain.tree.root()) == head

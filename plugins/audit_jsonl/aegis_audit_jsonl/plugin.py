@@ -10,7 +10,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from itertools import chain
 from pathlib import Path
 
 import orjson
@@ -21,7 +20,7 @@ from aegis.audit_chain import (
     ChainHead,
     checkpoint_hash,
     checkpoint_payload,
-    record_lines,
+    record_text,
     record_uetr,
     record_uetrs,
     split_line,
@@ -118,7 +117,7 @@ class JsonlAuditSink:
         self._check_flusher()
         if not records:
             return
-        self.records.append(b"\n".join(chain(record_lines(records), (b"",))))
+        self.records.append(record_text(records))
         self.recent.add(record_uetrs(records))
         self.written += len(records)
 

@@ -9,7 +9,15 @@ from typing import Any
 import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aegis.audit_chain import ChainedRecord, ChainHead, checkpoint_hash, record_uetr, split_line
+from aegis.audit_chain import (
+    ChainedRecord,
+    ChainHead,
+    checkpoint_hash,
+    record_text,
+    record_uetr,
+    record_uetrs,
+    split_line,
+)
 from aegis.context import Context
 from aegis.dead_letter import dead_letter_lines
 from aegis.hookspecs import hookimpl
@@ -163,10 +171,10 @@ class S3AuditSink:
         if not records:
             return
         first, last = records[0].seq, records[-1].seq
-        body = b"\n".join(r.line for r in records) + b"\n"
+        body = record_text(records)
         store.put_new(self.records.folder.key(first), body, NDJSON,
                       {"aegis-first-seq": str(first), "aegis-last-seq": str(last), "aegis-records": str(len(records))})
-        self.recent.add([r.uetr for r in records], first)
+        self.recent.add(record_uetrs(records), first)
         self.written += len(records)
 
     @hookimpl
