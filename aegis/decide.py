@@ -10,8 +10,10 @@ A scoring plugin that failed makes its batch at least INVESTIGATE with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 
 import numpy as np
 import orjson
@@ -95,55 +97,111 @@ class Decisions:
     def _render(self) -> list[bytes]:
         """Every record as bytes, members in a fixed order, without building one dict per record.
 
-        What the whole batch shares is serialised once; so is each distinct factor block (all zero
-        for most payments), risk score, decision and reason code.
+        Each record is one join of pieces made for the whole batch at once: what every record shares
+        is serialised once, uetrs, origins and factor values in one orjson call each (see :meth:`_head`).
         """
-        names = self.factor_names
+        n = len(self.batch.uetr)
+        if not n:
+            return []
         dumps = orjson.dumps
         common = {k: v for k, v in self.versions.items() if k in TOP_LEVEL_VERSIONS}
         shared = dumps({"timestamp": self.timestamp, **common,
                         "versions": {k: v for k, v in self.versions.items() if k not in TOP_LEVEL_VERSIONS},
                         "thresholds": self.thresholds, **self.provenance})[1:-1]
-        errors = dumps(self.errors)
         tail = b"," + shared + b',"transaction":'
-        canonical = self.batch.canonical_json()
-        # + 0.0 turns -0.0 into 0.0: values equal as numbers must be written alike (they share texts)
-        contributions = np.round(self.contributions, 6) + 0.0
-        scores = np.round(self.scores, 6) + 0.0
-        quiet = (~(contributions.any(axis=1) | scores.any(axis=1))).tolist()
-        contributions, scores = contributions.tolist(), scores.tolist()
-        zero = dumps(dict.fromkeys(names, 0.0))
-        zero_factors = b'"risk_factors":' + zero + b',"factor_scores":' + zero
-        risk = (np.round(self.risk, 6) + 0.0).tolist()
-        risk_texts = {r: dumps(r) for r in set(risk)}
-        factor_texts: dict[tuple[float, ...], bytes] = {}  # scores repeat: each distinct block written once
-        decision = self.decision.tolist()
-        error_mask = self.error_mask.tolist()
-        details = list(self.details.items())
-        origins = self.batch.origins
+        passed, failed = b',"errors":[]' + tail, b',"errors":' + dumps(self.errors) + tail
+        rest = map((passed, failed).__getitem__, np.asarray(self.error_mask, dtype=bool).tolist())
         refs = self.proof_refs
-        codes = {c: dumps(c) for c in set(self.reason_code)}
-        verdicts = [dumps(name) for name in DECISION_NAMES]
-        out = []
-        append = out.append
-        for i, uetr in enumerate(self.batch.uetr):
-            if quiet[i]:
-                factors = zero_factors
-            else:
-                key = (*contributions[i], *scores[i])
-                factors = factor_texts.get(key)
-                if factors is None:
-                    factors = factor_texts[key] = (
-                        b'"risk_factors":' + dumps(dict(zip(names, contributions[i], strict=True)))
-                        + b',"factor_scores":' + dumps(dict(zip(names, scores[i], strict=True))))
+        if refs is None:
+            proofs: Iterable[bytes] = repeat(b"", n)
+        else:  # the references in order, none for a record without one
+            texts = map(b',"proof_ref":'.__add__, _json_values([r for r in refs if r is not None]))
+            proofs = [b"" if r is None else next(texts) for r in refs]
+        return list(map(b"".join, zip(
+            repeat(b'{"uetr":', n), _json_values(self.batch.uetr), *self._head(), self._explanations(n),
+            _json_values(self.batch.origins), proofs, rest, self.batch.canonical_json(), repeat(b"}", n),
+            strict=True)))
+
+    def _head(self) -> list[Iterator[bytes]]:
+        """Columns of pieces whose join is, per record, its members from ``,"decision":`` to ``"explanation":``.
+
+        Risk and factor values are rounded to 6 decimals (``+ 0.0`` turns -0.0 into 0.0: values equal
+        as numbers are written alike) and written by one orjson call. Most payments score 0 on every
+        factor: a large batch with few distinct rows of values writes each distinct row once.
+        """
+        columns, after = _layout(tuple(self.factor_names))
+        values = np.concatenate((self.risk[:, None], self.contributions[:, columns], self.scores[:, columns]), axis=1)
+        values.round(6, out=values)  # np.round, without its dispatch
+        values += 0.0
+        codes = {code: orjson.dumps(code) + b',"risk_score":' for code in set(self.reason_code)}
+        head = [map(_VERDICTS.__getitem__, self.decision.tolist()), map(codes.__getitem__, self.reason_code)]
+        groups = _groups(values) if len(values) >= GROUP_AT else None
+        if groups is not None:
+            values = values[groups[0]]
+        # numpy and Python floats are written alike; each value is followed by the text after it
+        pieces = [b""] * (2 * values.size)
+        pieces[::2] = orjson.dumps(values.ravel(), option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
+        pieces[1::2] = after * len(values)
+        rows = [iter(pieces)] * (2 * values.shape[1])  # zip takes a row's pieces from one iterator in turn
+        if groups is None:
+            return [*head, *rows]
+        texts = list(map(b"".join, zip(*rows, strict=True)))
+        return [*head, map(texts.__getitem__, groups[1])]
+
+    def _explanations(self, n: int) -> list[bytes]:
+        """Each record's explanation (its factors' details, when any) followed by ``,"origin":``."""
+        if min(map(len, self.details.values()), default=n) < n:
+            raise IndexError("a factor has fewer details than the batch has records")
+        details = [(f, d) for f, d in self.details.items() if any(d)]
+        # in large batches only the records with a detail (few) are looked at
+        rows = range(n) if n < GROUP_AT else set().union(*(compress(range(n), d) for _, d in details))
+        out = [b'{},"origin":'] * n
+        for i in rows:
             explanation = {f: d[i] for f, d in details if d[i]}
-            ref = b"" if refs is None or refs[i] is None else b',"proof_ref":' + dumps(refs[i])
-            append(b"".join((
-                b'{"uetr":', dumps(uetr), b',"decision":', verdicts[decision[i]],
-                b',"reason_code":', codes[self.reason_code[i]], b',"risk_score":', risk_texts[risk[i]], b",", factors,
-                b',"explanation":', dumps(explanation) if explanation else b"{}", b',"origin":', dumps(origins[i]),
-                ref, b',"errors":', errors if error_mask[i] else b"[]", tail, canonical[i], b"}")))
+            if explanation:
+                out[i] = orjson.dumps(explanation) + b',"origin":'
         return out
+
+
+#: From this many records a batch writes each distinct row of factor values once (:meth:`Decisions._head`)
+#: and looks for explanations only in the records that have a detail.
+GROUP_AT = 64
+_VERDICTS = [b',"decision":' + orjson.dumps(name) + b',"reason_code":' for name in DECISION_NAMES]
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(names: tuple[str, ...]) -> tuple[slice | list[int], list[bytes]]:
+    """The factor columns written (a repeated name: first place, last value, as in a dict) and the text
+    after each value of a row (risk, contributions, scores)."""
+    orjson.dumps(dict.fromkeys(names))  # a name that is not a string fails here as in a record
+    last = {name: j for j, name in enumerate(names)}
+    if not last:
+        return slice(None), [b',"risk_factors":{},"factor_scores":{},"explanation":']
+    keys = [orjson.dumps(name) + b":" for name in last]
+    between = [b"," + key for key in keys[1:]]
+    columns = slice(None) if len(last) == len(names) else list(last.values())
+    return columns, [b',"risk_factors":{' + keys[0], *between, b'},"factor_scores":{' + keys[0], *between,
+                     b'},"explanation":']
+
+
+def _json_values(values: list) -> list[bytes]:
+    """``orjson.dumps`` of each value: cut from one call for the whole list when no value's JSON has a comma."""
+    parts = orjson.dumps(values)[1:-1].split(b",")
+    return parts if len(parts) == len(values) else list(map(orjson.dumps, values))
+
+
+def _groups(rows: np.ndarray) -> tuple[list[int], list[int]] | None:
+    """The first row of each distinct row and each row's group (an index into those), or ``None`` when
+    at least half the rows are distinct (grouping would not pay).
+
+    Rows are told apart by a hash of their bits, checked exactly (a collision also gives ``None``).
+    """
+    multipliers = np.arange(1, 2 * rows.shape[1], 2, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    _, first, inverse = np.unique((rows.view(np.uint64) * multipliers).sum(axis=1),
+                                  return_index=True, return_inverse=True)
+    if 2 * len(first) >= len(rows) or not np.array_equal(rows[first][inverse], rows):
+        return None
+    return first.tolist(), inverse.tolist()
 
 
 def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseException]],

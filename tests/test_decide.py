@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import numpy as np
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from aegis.decide import DecisionConfig, decide
+from aegis import decide as decide_module
+from aegis.decide import DECISION_NAMES, TOP_LEVEL_VERSIONS, DecisionConfig, Decisions, decide
 from aegis.decode import decode
 from aegis.model import AccountIndex, Decision, DecisionRecord, FactorScores, RawBatch, ScoreResult
 from aegis.testing.samples import transactions
@@ -139,3 +145,145 @@ def test_rendered_records_match_the_layout_byte_for_byte():
         lines = d.lines()
         assert [orjson.loads(line) for line in lines]  # every line is JSON
         assert lines == [_reference_line(d, i) for i in range(8)]
+
+
+def _reference_lines(self: Decisions) -> list[bytes]:
+    """The per-record renderer ``Decisions._render`` replaced (kept verbatim): its bytes are the contract."""
+    names = self.factor_names
+    dumps = orjson.dumps
+    common = {k: v for k, v in self.versions.items() if k in TOP_LEVEL_VERSIONS}
+    shared = dumps({"timestamp": self.timestamp, **common,
+                    "versions": {k: v for k, v in self.versions.items() if k not in TOP_LEVEL_VERSIONS},
+                    "thresholds": self.thresholds, **self.provenance})[1:-1]
+    errors = dumps(self.errors)
+    tail = b"," + shared + b',"transaction":'
+    canonical = self.batch.canonical_json()
+    contributions = np.round(self.contributions, 6) + 0.0
+    scores = np.round(self.scores, 6) + 0.0
+    quiet = (~(contributions.any(axis=1) | scores.any(axis=1))).tolist()
+    contributions, scores = contributions.tolist(), scores.tolist()
+    zero = dumps(dict.fromkeys(names, 0.0))
+    zero_factors = b'"risk_factors":' + zero + b',"factor_scores":' + zero
+    risk = (np.round(self.risk, 6) + 0.0).tolist()
+    risk_texts = {r: dumps(r) for r in set(risk)}
+    factor_texts: dict[tuple[float, ...], bytes] = {}
+    decision = self.decision.tolist()
+    error_mask = self.error_mask.tolist()
+    details = list(self.details.items())
+    origins = self.batch.origins
+    refs = self.proof_refs
+    codes = {c: dumps(c) for c in set(self.reason_code)}
+    verdicts = [dumps(name) for name in DECISION_NAMES]
+    out = []
+    append = out.append
+    for i, uetr in enumerate(self.batch.uetr):
+        if quiet[i]:
+            factors = zero_factors
+        else:
+            key = (*contributions[i], *scores[i])
+            factors = factor_texts.get(key)
+            if factors is None:
+                factors = factor_texts[key] = (
+                    b'"risk_factors":' + dumps(dict(zip(names, contributions[i], strict=True)))
+                    + b',"factor_scores":' + dumps(dict(zip(names, scores[i], strict=True))))
+        explanation = {f: d[i] for f, d in details if d[i]}
+        ref = b"" if refs is None or refs[i] is None else b',"proof_ref":' + dumps(refs[i])
+        append(b"".join((
+            b'{"uetr":', dumps(uetr), b',"decision":', verdicts[decision[i]],
+            b',"reason_code":', codes[self.reason_code[i]], b',"risk_score":', risk_texts[risk[i]], b",", factors,
+            b',"explanation":', dumps(explanation) if explanation else b"{}", b',"origin":', dumps(origins[i]),
+            ref, b',"errors":', errors if error_mask[i] else b"[]", tail, canonical[i], b"}")))
+    return out
+
+
+@functools.cache
+def _pool():
+    """A decoded batch: its canonical transactions are embedded in the generated decisions' records."""
+    b, _ = decode(RawBatch("t", transactions(16), [f"t:{i}" for i in range(16)]), AccountIndex())
+    return b
+
+
+# strings that need JSON escaping (quotes, backslashes, control and non-ASCII characters) or hold a comma
+_tricky = st.text(st.sampled_from(['"', "\\", "\n", "\x00", "\x1f", "\x7f", ",", ":", "é", "\u2028", "😀", "a", "Z"]),
+                  max_size=6)
+_text = st.one_of(_tricky, st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8))
+# 6-decimal rounding edges, signed zeros, values that decide clips to [0, 1]
+_edges = [0.0, -0.0, 1.0, 1e-7, 4.99999e-7, 5e-7, 5.000001e-7, 1e-6, 1.5e-6, 2.5e-6, 0.1234565, 0.1234575,
+          0.9999995, 0.3333333333, 1e-300, -1e-9, 1.0000001, 7.0]
+_score = st.one_of(st.sampled_from(_edges), st.floats(0, 1), st.floats(-1, 2, allow_nan=False))
+_weight = st.one_of(st.sampled_from([0.0, 0.35, 0.5, 1.0, 2.5, 1e-6]), st.floats(0, 10))
+
+
+@st.composite
+def _decisions(draw) -> Decisions:
+    """Decisions of a random batch: uetrs, origins, factors (names, scores, details, hard blocks) from
+    one or two plugins, failed plugins, versions, provenance, proof references; sometimes with fields
+    that only a hand-built ``Decisions`` has (negative values and -0.0, per-record error masks and codes,
+    a repeated factor name)."""
+    n = draw(st.sampled_from([0, 1, 2, 3, 10, 63, 64, 65, 130]))
+    pool = _pool()
+    batch = dataclasses.replace(
+        pool, uetr=draw(st.lists(st.one_of(st.uuids().map(str), _text), min_size=n, max_size=n)),
+        origins=draw(st.lists(_text, min_size=n, max_size=n)),
+        _canonical=[pool.canonical_json()[i % pool.n] for i in range(n)])
+    # few distinct values (so large batches group their rows) or many
+    values = st.sampled_from(draw(st.lists(_score, min_size=1, max_size=4))) if draw(st.booleans()) else _score
+    results: list = []
+    names = draw(st.lists(st.one_of(st.sampled_from(["VELOCITY", "AMOUNT", "GEO", "BEHAVIOUR"]), _text),
+                          max_size=5, unique=True))
+    for p, plugin_names in enumerate((names[:2], names[2:])):
+        if draw(st.integers(0, 5)) == 0:
+            results.append((f"p{p}", RuntimeError(draw(_text))))
+            continue
+        factors = {}
+        for name in plugin_names:
+            details = draw(st.one_of(st.none(), st.lists(st.one_of(st.none(), st.just(""), _text),
+                                                          min_size=n, max_size=n)))
+            hard = draw(st.one_of(st.none(), st.lists(st.booleans(), min_size=n, max_size=n).map(np.array)))
+            factors[name] = FactorScores(np.array(draw(st.lists(values, min_size=n, max_size=n)), dtype=float),
+                                         draw(st.sampled_from(["RC_" + name, "RC_X"])), details, hard)
+        versions = draw(st.dictionaries(st.sampled_from([*TOP_LEVEL_VERSIONS, "fatf_list_version", "x\"y"]),
+                                        _text, max_size=3))
+        results.append((f"p{p}", ScoreResult(factors, versions)))
+    if names and draw(st.integers(0, 4)) == 0:  # a name returned again by the next plugin
+        results.append(("again", ScoreResult({names[0]: FactorScores(np.zeros(n), "RC_AGAIN")})))
+    weights = draw(st.lists(_weight, min_size=len(names), max_size=len(names)))
+    config = DecisionConfig(weights=dict(zip(names, weights, strict=True)), default_weight=draw(_weight),
+                            investigate_at=0.5, block_at=draw(st.sampled_from([0.5, 0.8])))
+    d = decide(batch, results, config, draw(st.one_of(st.none(), st.just({"run": "r\n1", "snapshots": {"s": "é"}}))))
+    if draw(st.booleans()):
+        d.proof_refs = draw(st.lists(st.one_of(st.none(), _text), min_size=n, max_size=n))
+    if draw(st.integers(0, 3)) == 0:
+        signed = st.one_of(_score, st.sampled_from([-0.0, -1e-7, -4.99999e-7, -0.25]))
+        d.risk, d.contributions, d.scores = (
+            np.array(draw(st.lists(signed, min_size=a.size, max_size=a.size)), dtype=float).reshape(a.shape)
+            for a in (d.risk, d.contributions, d.scores))
+        d.error_mask = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+        d.reason_code = draw(st.lists(st.sampled_from(["RC_CLEAR", "RC_\"q\"", "RC_é"]), min_size=n, max_size=n))
+        d.errors = d.errors or ["forced: error"]
+    if len(d.factor_names) > 1 and draw(st.integers(0, 3)) == 0:
+        d.factor_names = [*d.factor_names[:-1], d.factor_names[0]]  # a dict keeps the first place, last value
+    return d
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_decisions())
+def test_render_equals_the_reference_byte_for_byte(d):
+    assert d._render() == _reference_lines(d)
+
+
+def test_hash_collision_falls_back_to_a_group_per_row():
+    rows = np.array([[0.25, 0.5], [0.75, 0.125]])
+    multipliers = np.array([1, 3], dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    # the second row's bits moved so that its hash equals the first row's
+    bits = rows.view(np.uint64).copy()
+    bits[1, 0] = (int(bits[0, 0]) + int(multipliers[1])) % 2**64
+    bits[1, 1] = (int(bits[0, 1]) - int(multipliers[0])) % 2**64
+    rows = np.repeat(bits.view(np.float64), 40, axis=0)
+    assert np.isfinite(rows).all()
+    hashes = (rows.view(np.uint64) * multipliers).sum(axis=1)
+    assert len(set(hashes.tolist())) == 1 and len({tuple(r) for r in rows.tolist()}) == 2
+    assert decide_module._groups(rows) is None
+    assert decide_module._groups(rows[::40].repeat(3, axis=0)) is None  # half the rows distinct: no grouping
+    first, inverse = decide_module._groups(np.repeat(np.eye(2), 40, axis=0))
+    assert sorted(first) == [0, 40] and inverse == [inverse[0]] * 40 + [inverse[40]] * 40
