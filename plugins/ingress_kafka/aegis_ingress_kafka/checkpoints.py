@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
@@ -33,8 +33,10 @@ class StateCheckpoints:
     """Writes and reads the checkpoints of one group's input topic in ``state_topic``."""
 
     def __init__(self, producer: Producer, consumer_config: Mapping[str, object], state_topic: str, group: str,
-                 topic: str):
+                 topic: str, flush: Callable[[float], int] | None = None):
         self.producer = producer
+        # how to flush: the source passes Outputs.flush, so a shared producer is served under its lock
+        self.flush = flush or producer.flush
         self.consumer_config = dict(consumer_config)
         self.state_topic = state_topic
         self.prefix = f"{group}/{topic}/"
@@ -53,7 +55,7 @@ class StateCheckpoints:
         for key, value in records:
             self.producer.produce(self.state_topic, value, key, partition=STATE_PARTITION, on_delivery=report)
             count += 1
-        left = self.producer.flush(timeout)
+        left = self.flush(timeout)
         if left or errors:
             raise CheckpointError(f"{self.state_topic}: {left} of {count} record(s) not delivered within "
                                   f"{timeout:.1f} s{'; ' + errors[0] if errors else ''}")

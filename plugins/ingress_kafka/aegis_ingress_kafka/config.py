@@ -111,6 +111,11 @@ class KafkaIngressConfig(BaseModel):
     drain_timeout: float = Field(
         30.0, gt=0, description="seconds a revoke or shutdown waits for polled batches to be acknowledged "
                                 "and their decisions delivered before it commits what is done")
+    commit_interval: float = Field(
+        1.0, gt=0, description="seconds an acknowledged batch waits for the producer's queue to run empty "
+                               "(which confirms its decisions and dead letters) before the next batch first "
+                               "flushes the producer, for at most this long: bounds the commit lag under "
+                               "continuous production")
     idle_exit_seconds: float | None = Field(
         None, gt=0, description="end the source (final batch) after this many seconds without a record or "
                                 "rebalance, counted from the first assignment: for replays, benchmarks and "
@@ -179,6 +184,8 @@ class KafkaIngressConfig(BaseModel):
             "compression.type": self.compression,
             "batch.num.messages": 10_000,
             "queue.buffering.max.messages": 1_000_000,
+            # Only failed deliveries call Python; deliveries are confirmed by the queue running empty.
+            "delivery.report.only.error": True,
             **self.producer_properties,
             "enable.idempotence": True,
             "acks": "all",

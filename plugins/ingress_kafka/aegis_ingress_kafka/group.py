@@ -6,8 +6,8 @@ rebalance callbacks run inside its ``consume``); startup, self-test and shutdown
 the main thread while no intake thread polls.
 
 A revoke drains: it waits until every polled batch was acknowledged by the kernel and its
-decisions were delivered, then commits synchronously, so the member that gets the partitions
-next starts exactly after the last durable record (no duplicate work, nothing skipped).
+decisions were confirmed (see ``tracker``), then commits synchronously, so the member that gets the
+partitions next starts exactly after the last durable record (no duplicate work, nothing skipped).
 
 With a state topic, a drained revoke also checkpoints the scoring state of the revoked
 partitions (before the commit), and an assignment restores the latest checkpoints and starts
@@ -38,7 +38,7 @@ class GroupMember:
         self.config = config
         self.tracker = tracker
         self.state = state  # moves scoring state with the partitions (None: state stays per process)
-        self._pump = pump  # serves producer delivery reports (producer.poll)
+        self._pump = pump  # serves producer delivery reports and confirms what drained (Outputs.poll)
         self._lock = threading.RLock()
         self._consumer: Consumer | None = None
         self.assigned: set[TopicPartitionKey] = set()
@@ -138,7 +138,11 @@ class GroupMember:
                 log.warning("offset commit failed (%s); those records will be delivered again", exc.args[0])
 
     def _drain(self, timeout: float) -> bool:
-        """Serve delivery reports until every polled batch is done (or ``timeout``); True when all are."""
+        """Serve delivery reports until every polled batch is done (or ``timeout``); True when all are.
+
+        Meanwhile the main thread may still acknowledge and produce the batches the kernel holds;
+        its forced drain (``commit_interval``) confirms them even if the producer never runs empty.
+        """
         deadline = time.monotonic() + timeout
         while True:
             self._pump(0.02)

