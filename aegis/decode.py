@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 from pydantic import ValidationError
 
-from aegis.fast_decode import fast_row
+from aegis.fast_decode import fast_batch
 from aegis.model import TRANSACTION, AccountIndex, Batch, BatchColumns, RawBatch, Reject, Transaction, TransactionRow
 
 
@@ -49,16 +49,12 @@ def _validate_one(payload: Any) -> Transaction | str:
         return _reason(exc.errors(include_url=False))
 
 
-def _row(payload: Any) -> TransactionRow | str:
-    """The payload's row, or the reason it was rejected.
+def _slow_row(payload: Any) -> TransactionRow | str:
+    """The row the model makes of a payload the fast path left to it, or the reason it was rejected.
 
-    The fast path takes well-formed payloads; the model decides the rest (and words every
-    reason). JSON documents are validated one by one, never joined into one array: a payload
-    holding ``{..},{..}`` must be one bad record, not two transactions out of line with their origins.
+    JSON documents are validated one by one, never joined into one array: a payload holding
+    ``{..},{..}`` must be one bad record, not two transactions out of line with their origins.
     """
-    row = fast_row(payload)
-    if row is not None:
-        return row
     result = _validate_one(payload)
     if isinstance(result, str):
         return result
@@ -68,18 +64,27 @@ def _row(payload: Any) -> TransactionRow | str:
 def _validated(payloads: list[Any], origins: list[str], labels: dict[str, list[Any]], rejects: list[Reject],
                shards: list[int] | np.ndarray | None = None
                ) -> tuple[BatchColumns | None, list[Reject]]:
-    results = [_row(p) for p in payloads]
+    # The fast path takes well-formed payloads (the common case: all of them); the model decides
+    # the rest and words every reason.
+    rows = fast_batch(payloads)
     rejects = list(rejects)
-    keep: list[int] = []
-    rows: list[TransactionRow] = []
-    for i, result in enumerate(results):
-        if isinstance(result, str):
-            payload = payloads[i]
-            rejects.append(Reject(origin=origins[i], reason=result, payload=_payload_bytes(payload),
-                                  uetr=_uetr_of(payload)))
-        else:
+    keep: list[int] | None = None
+    if None in rows:
+        keep = []
+        for i, row in enumerate(rows):
+            if row is None:
+                result = _slow_row(payloads[i])
+                if isinstance(result, str):
+                    payload = payloads[i]
+                    rejects.append(Reject(origin=origins[i], reason=result, payload=_payload_bytes(payload),
+                                          uetr=_uetr_of(payload)))
+                    continue
+                rows[i] = result.fields()
             keep.append(i)
-            rows.append(result)
+        if len(keep) < len(rows):
+            rows = [rows[i] for i in keep]
+        else:
+            keep = None
     shard = None
     if shards is not None:
         shard = np.asarray(shards, dtype=np.int32)
@@ -87,11 +92,11 @@ def _validated(payloads: list[Any], origins: list[str], labels: dict[str, list[A
             raise ValueError(f"RawBatch.shards has {shard.size} entries for {len(payloads)} payloads")
     if not rows:
         return None, rejects
-    if len(keep) == len(results):
-        return BatchColumns.of_rows(rows, origins, {k: np.asarray(v) for k, v in labels.items()}, shard), rejects
-    return BatchColumns.of_rows(rows, [origins[i] for i in keep],
-                                {k: np.asarray([v[i] for i in keep]) for k, v in labels.items()},
-                                shard[keep] if shard is not None else None), rejects
+    if keep is None:
+        return BatchColumns.of_fields(rows, origins, {k: np.asarray(v) for k, v in labels.items()}, shard), rejects
+    return BatchColumns.of_fields(rows, [origins[i] for i in keep],
+                                  {k: np.asarray([v[i] for i in keep]) for k, v in labels.items()},
+                                  shard[keep] if shard is not None else None), rejects
 
 
 def decode(raw: RawBatch, accounts: AccountIndex) -> tuple[Batch | None, list[Reject]]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import fields
+
+import numpy as np
 import orjson
 
-from aegis.decode import decode
-from aegis.model import AccountIndex, RawBatch
+from aegis.decode import decode, decode_columns
+from aegis.model import TRANSACTION, AccountIndex, BatchColumns, RawBatch, TransactionRow, _joined, _split
 from aegis.testing.samples import transactions
 
 
@@ -92,3 +96,42 @@ def test_one_payload_is_one_record_whatever_it_contains():
     assert batch.uetr == [txs[2]["uetr"]] and batch.origins == ["feed.jsonl:3"]
     assert [r.origin for r in rejects] == ["feed.jsonl:1", "feed.jsonl:2"]
     assert all("JSON" in r.reason for r in rejects)
+
+
+def _same_columns(a: BatchColumns, b: BatchColumns) -> None:
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True), f.name
+        elif f.name == "labels":
+            assert x.keys() == y.keys() and all(np.array_equal(x[k], y[k]) for k in x), f.name
+        else:
+            assert x == y and type(x) is type(y), f.name
+
+
+def test_batch_columns_travel_through_pickle_unchanged():
+    """A decode worker's columns as the process that scores unpickles them: the same values,
+    whether a column travels joined (strings without a line feed), as a list or as ``None``."""
+    txs = transactions(6)
+    txs[1]["debtor"] = {k: v for k, v in txs[1]["debtor"].items() if k != "name"}  # a name missing
+    txs[2]["creditor"]["name"] = "Line\nfeed"  # this column cannot be joined
+    txs[3]["channel"] = "TRANSFER"
+    txs[4]["debtor_balance_before"] = "12.50"
+    txs[5]["creditor"]["name"] = "Ünïcödé ✓"
+    columns, _ = decode_columns([orjson.dumps(t) for t in txs], [f"p/{i}\u00e9" for i in range(6)],
+                                {"is_fraud": [0, 1, 0, 0, 1, 0]}, [], [0, 1, 2, 3, 0, 1])
+    models = [TRANSACTION.validate_python(t) for t in transactions(3)]
+    others = (BatchColumns.of(models), BatchColumns.of(models, canonical=True),  # canonical None, then set
+              BatchColumns.of_rows([TransactionRow.of(models[0])], ["one"]), BatchColumns.of_rows([]))
+    for cols in (columns, *others):
+        for protocol in (4, pickle.HIGHEST_PROTOCOL):
+            _same_columns(pickle.loads(pickle.dumps(cols, protocol=protocol)), cols)
+    assert others[0].canonical is None and others[3].uetr == [] and others[3].amount.dtype == float
+
+
+def test_joined_columns_round_trip():
+    cases = [[], ["a"], ["", ""], ["a", "", "b"], [None, None], ["a", None], ["a\nb", "c"], ["x", b"y"],
+             [b"{}", b'{"a":1}'], [b"a\nb"], ["é", "✓"]]
+    for values in cases:
+        assert _split(_joined(values), len(values)) == values
+    assert _joined(["a", "b"]) == "a\nb" and _joined([None, None]) is None and _joined(["a\n"]) == ["a\n"]

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from aegis import fast_decode
-from aegis.decode import decode
-from aegis.fast_decode import fast_row
-from aegis.model import TRANSACTION, AccountIndex, RawBatch, Transaction
+from aegis.decode import decode, decode_columns
+from aegis.fast_decode import fast_batch, fast_row
+from aegis.model import _MINOR_EXPONENT, TRANSACTION, AccountIndex, BatchColumns, RawBatch, Transaction, country_code
 from aegis.testing.samples import german_iban, transactions
 
 SAMPLE = transactions(1)[0]
@@ -219,3 +220,144 @@ def test_nanosecond_columns_are_the_timestamps_in_whole_microseconds(times):
     assert not rejects
     assert batch.created_at_ns.tolist() == [int(t.created_at.timestamp() * 1_000_000) * 1000
                                             for t in batch.transactions]
+
+
+# -- a batch at once: fast_batch and the columns cut from its rows ------------------------------------
+
+
+def _expected_columns(models: list[Transaction]) -> dict[str, list]:
+    """The columns of validated models, worked out one by one as the model's values say."""
+    return {
+        "uetr": [str(m.uetr) for m in models],
+        "created_at_ns": [int(m.created_at.timestamp() * 1_000_000) * 1000 for m in models],
+        "amount": [float(m.amount) for m in models],
+        "amount_minor": [int(m.amount.scaleb(_MINOR_EXPONENT.get(m.currency, 2))) for m in models],
+        "currency": [m.currency for m in models],
+        "debtor_account": [m.debtor.account for m in models],
+        "creditor_account": [m.creditor.account for m in models],
+        "debtor_country": [country_code(m.debtor.country) for m in models],
+        "creditor_country": [country_code(m.creditor.country) for m in models],
+        "debtor_balance_before": [float("nan") if m.debtor_balance_before is None else float(m.debtor_balance_before)
+                                  for m in models],
+        "debtor_name": [m.debtor.name for m in models],
+        "creditor_name": [m.creditor.name for m in models],
+        "channel": [m.channel for m in models],
+        "canonical": [TRANSACTION.dump_json(m, exclude_none=True) for m in models],
+    }
+
+
+_DTYPES = {"created_at_ns": np.int64, "amount": np.float64, "amount_minor": np.int64, "debtor_country": np.int16,
+           "creditor_country": np.int16, "debtor_balance_before": np.float64}
+
+
+def _assert_columns(columns: BatchColumns, expected: dict[str, list]) -> None:
+    for name, values in expected.items():
+        column = getattr(columns, name)
+        if name in _DTYPES:
+            assert column.dtype == _DTYPES[name], name
+            assert np.array_equal(column, np.array(values, dtype=_DTYPES[name]), equal_nan=True), name
+        else:
+            assert column == values, name
+
+
+def _fits_the_columns(model: Transaction) -> bool:
+    """Minor units that fit int64 (an amount near 10**16 in a currency of three places does not)."""
+    return int(model.amount.scaleb(_MINOR_EXPONENT.get(model.currency, 2))) < 2**63
+
+
+_spellings = st.sampled_from(["as is", "upper", "hex", "braces", "urn", "ascii", "35+37"])
+
+
+def _respelt(tx: dict, how: str) -> dict:
+    uetr = tx["uetr"]
+    if not isinstance(uetr, str) or len(uetr) != 36:
+        return tx
+    spelt = {"as is": uetr, "upper": uetr.upper(), "hex": uetr.replace("-", ""), "braces": f"{{{uetr}}}",
+             "urn": f"urn:uuid:{uetr}", "ascii": uetr[:-1] + "\u0663", "35+37": uetr[:-1]}[how]
+    return {**tx, "uetr": spelt}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_transactions(), _spellings), min_size=1, max_size=8))
+def test_a_batch_takes_what_fast_row_takes_and_gives_the_models_columns(drawn):
+    """The batch path (UETRs read as strings, checked all at once) takes exactly the payloads
+    :func:`fast_row` takes, and every column is the model's value."""
+    payloads = [json.dumps(_respelt(tx, how), ensure_ascii=False).encode() for tx, how in drawn]
+    if len(payloads) > 1 and drawn[0][1] == "35+37":  # next to a 37-character one
+        payloads[1] = payloads[1].replace(b'"uetr": "', b'"uetr": "a', 1)
+    rows = fast_batch(payloads)
+    assert [row is None for row in rows] == [fast_row(p) is None for p in payloads]
+    models = [_model(p) for p in payloads]
+    assume(all(_fits_the_columns(m) for m in models if m is not None))
+    origins = [f"o{i}" for i in range(len(payloads))]
+    columns, rejects = decode_columns(payloads, origins, {"label": list(range(len(payloads)))}, [])
+    kept = [i for i, m in enumerate(models) if m is not None]
+    assert [r.origin for r in rejects] == [origins[i] for i in range(len(payloads)) if i not in kept]
+    if not kept:
+        assert columns is None
+        return
+    _assert_columns(columns, _expected_columns([models[i] for i in kept]))
+    assert columns.origins == [origins[i] for i in kept] and columns.labels["label"].tolist() == kept
+
+
+def test_uetrs_checked_at_once_agree_with_the_parser():
+    """Only 36 lowercase hex digits and dashes pass as they stand; the rest are read again."""
+    uetr = "6f1d1b5c-1c0e-4f57-9d3f-3a1c0f9b8e2a"
+    assert fast_decode._misspelt([uetr] * 3) == []
+    assert fast_decode._misspelt([uetr[:-1], uetr + "a"]) == [0, 1]  # the same bytes in all, lines of 36
+    assert fast_decode._misspelt([uetr, uetr.upper(), uetr.replace("-", ""), uetr[:-1] + "\u0663", ""]) == [1, 2, 3, 4]
+    assert fast_decode._misspelt([uetr.replace("-", "\n", 1)]) == [0]
+    payloads = [orjson.dumps({**SAMPLE, "uetr": u}) for u in (uetr, uetr.upper(), uetr.replace("-", ""),
+                                                              f"{{{uetr}}}", uetr[:8] + "-" + uetr[8:])]
+    rows = fast_batch(payloads)
+    assert [row is None for row in rows] == [False, False, False, True, True]
+    assert [row[0] for row in rows[:3]] == [uetr] * 3
+    assert all(row[-1].startswith(b'{"uetr":"' + uetr.encode() + b'"') for row in rows[:3])
+
+
+def test_times_and_amounts_are_remembered_while_that_pays(monkeypatch):
+    """A bounded cache that a stream of values never seen again turns off (emptied), and that tries
+    again after a rest; the rows are the model's whichever way they were read."""
+    kept = fast_decode._TIMES_KEPT
+    for name, value in (("size", 8), ("window", 40), ("rest", 100), ("on", True), ("rows", 0), ("remembered", 0)):
+        monkeypatch.setattr(kept, name, value)
+    monkeypatch.setattr(fast_decode._AMOUNTS_KEPT, "size", 8)
+    fast_decode._TIMES.clear()
+    txs = transactions(400, accounts=10)
+    batches = [[orjson.dumps(t) for t in txs[i:i + 10]] for i in range(0, 400, 10)]
+
+    def decoded(batch):
+        rows = fast_batch(batch)
+        assert len(fast_decode._TIMES) <= 8 and len(fast_decode._AMOUNTS) <= 8
+        for payload, row in zip(batch, rows, strict=True):
+            model = TRANSACTION.validate_json(payload)
+            assert row[1][1] == model.created_at and row[2][2] == model.amount
+            assert row[-1] == TRANSACTION.dump_json(model, exclude_none=True)
+        return rows
+
+    for batch in batches[:4]:  # new times only: remembered, then the window shows they did not pay
+        decoded(batch)
+    assert not kept.on and not fast_decode._TIMES
+    for batch in batches[4:14]:  # resting: nothing remembered
+        decoded(batch)
+        assert not fast_decode._TIMES
+    assert kept.on
+    for _ in range(12):  # the same five times again and again: found, so kept on
+        decoded(batches[20][:5])
+    assert kept.on and len(fast_decode._TIMES) == 5 and kept.rows == 20
+    fast_decode._TIMES.clear()
+    fast_decode._AMOUNTS.clear()
+
+
+def test_columns_of_other_minor_units_and_balances_agree_on_both_paths():
+    txs = transactions(8)
+    for i, (currency, amount, balance) in enumerate((("JPY", "1250", None), ("KWD", "12.345", "0.5"),
+                                                     ("EUR", 125, "-1200.50"), ("BHD", "0.0001", 7))):
+        txs[i] |= {"currency": currency, "amount": amount, "debtor_balance_before": balance}
+        txs[i + 4] |= {"currency": f" {currency}", "amount": amount, "debtor_balance_before": balance}  # the model's
+    payloads = [orjson.dumps(t) for t in txs]
+    assert [r is None for r in fast_batch(payloads)] == [False] * 4 + [True] * 4
+    columns, rejects = decode_columns(payloads, [str(i) for i in range(8)], {}, [])
+    assert not rejects
+    _assert_columns(columns, _expected_columns([TRANSACTION.validate_json(p) for p in payloads]))
+    assert columns.amount_minor.tolist()[:4] == [1250, 12345, 12500, 0]
