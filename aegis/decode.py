@@ -7,6 +7,7 @@ Nothing is dropped silently: every input record ends up in the batch or in the r
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,13 @@ def _reason(errors: list[dict[str, Any]]) -> str:
 
 
 def _payload_bytes(payload: Any) -> bytes:
-    return payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str)
+    """A rejected payload as bytes for its dead letter (a mapping as JSON, whatever it holds)."""
+    if isinstance(payload, bytes):
+        return payload
+    try:
+        return orjson.dumps(payload, default=str)
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits, which orjson does not write
+        return json.dumps(payload, default=str).encode()
 
 
 def _uetr_of(payload: Any) -> str | None:

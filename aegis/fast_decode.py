@@ -24,6 +24,7 @@ import msgspec
 
 from aegis.model import (
     _BIC,
+    _MINOR_EXPONENT,
     EARLIEST,
     ISO_COUNTRIES,
     ISO_CURRENCIES,
@@ -39,6 +40,8 @@ _PURPOSE = re.compile(r"[A-Z0-9]{1,4}").fullmatch
 _BIC_MATCH = _BIC.fullmatch
 #: the amount's bounds (``gt=0``; 20 digits of which 4 places leave 16 before the point) and unit
 _ZERO, _MAX_AMOUNT, _TICK = Decimal(0), Decimal(10**16), Decimal("0.0001")
+#: from here a currency with thousandths might overflow the minor-units column (2^63 / 1000 is about 9.22e15)
+_LARGE_AMOUNT = 9.2e15
 
 # The structs hold strings, numbers and each other, never a reference cycle: ``gc=False`` spares
 # the collector from tracking them.
@@ -257,6 +260,8 @@ def _fields(payload: Any, decode: Any) -> tuple | None:
             time, money = _time(created_at, False), _money(amount, False)
         if time is None or money is None:
             return None
+        if money[0] >= _LARGE_AMOUNT and _MINOR_EXPONENT.get(t.currency, 2) > 2:
+            return None  # its thousandths may not fit the minor-units column: the model decides
         if amount.__class__ is int:
             t.amount = money[2]
         purpose, channel, info = t.purpose, t.channel, t.remittance_info

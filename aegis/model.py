@@ -30,6 +30,7 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    model_validator,
 )
 
 from aegis.iban import is_valid_iban
@@ -44,6 +45,8 @@ _BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
 
 
+#: amounts in minor units must stay below this (the int64 ``amount_minor`` column)
+MAX_MINOR_UNITS = 2**63
 #: the times a batch column can hold (int64 nanoseconds since the epoch), in whole years
 EARLIEST = datetime(1678, 1, 1, tzinfo=UTC)
 LATEST = datetime(2262, 1, 1, tzinfo=UTC)
@@ -124,6 +127,16 @@ class Transaction(BaseModel):
     remittance_info: Annotated[str, Field(max_length=140)] | None = None
     debtor_balance_before: Decimal | None = Field(default=None, allow_inf_nan=False)
     creditor_balance_before: Decimal | None = Field(default=None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _minor_units_fit(self) -> Transaction:
+        # batches keep amounts in minor units as int64: 16 digits before the point leave room for
+        # cents, not for the thousandths of BHD, KWD, ... above about 9.2 quadrillion
+        exponent = _MINOR_EXPONENT.get(self.currency, 2)
+        if self.amount.scaleb(exponent) >= MAX_MINOR_UNITS:
+            raise ValueError(f"amount {self.amount} {self.currency} is {self.amount.scaleb(exponent):.0f} minor units "
+                             f"(1/10^{exponent}); at most {MAX_MINOR_UNITS - 1} are supported")
+        return self
 
 
 TRANSACTIONS = TypeAdapter(list[Transaction])

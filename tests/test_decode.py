@@ -69,6 +69,35 @@ def test_a_time_beyond_the_batch_columns_range_is_one_reject_not_a_failed_batch(
     assert all("outside the supported range (years 1678 to 2261)" in r.reason for r in rejects)
 
 
+def test_an_amount_whose_minor_units_overflow_the_column_is_one_reject_not_a_failed_batch():
+    """Amounts are kept in minor units as int64: a currency with thousandths (KWD) cannot hold the
+    largest amounts the model otherwise allows. Such a record is rejected with its reason, through
+    the fast path and as a mapping; the largest that fits, and the same amount in cents, pass."""
+    txs = transactions(6)
+    for t in txs:
+        t["currency"] = "KWD"
+    txs[1]["amount"] = "9300000000000000"
+    txs[2]["amount"] = "9223372036854775.807"  # 2^63 - 1 thousandths: the largest that fits
+    txs[3]["amount"] = "9223372036854775.808"
+    txs[4].update(amount="9300000000000000", currency="EUR")
+    txs[5]["amount"] = "9300000000000000"
+    payloads = [orjson.dumps(t) for t in txs[:5]] + txs[5:]
+    batch, rejects = decode(raw(payloads), AccountIndex())
+    assert batch.uetr == [txs[0]["uetr"], txs[2]["uetr"], txs[4]["uetr"]]
+    assert batch.amount_minor[1:].tolist() == [2**63 - 1, 930000000000000000]
+    assert [r.origin for r in rejects] == ["feed.jsonl:2", "feed.jsonl:4", "feed.jsonl:6"]
+    assert all("minor units" in r.reason and "KWD" in r.reason for r in rejects)
+
+
+def test_a_rejected_mapping_with_an_integer_beyond_64_bits_keeps_its_payload():
+    """A mapping orjson cannot write (an int beyond 64 bits) is still rejected with its payload."""
+    txs = transactions(2)
+    txs[1]["amount"] = 2**70 + 1
+    batch, rejects = decode(raw(txs), AccountIndex())
+    assert batch.uetr == [txs[0]["uetr"]] and len(rejects) == 1
+    assert str(2**70 + 1).encode() in rejects[0].payload and rejects[0].uetr == txs[1]["uetr"]
+
+
 def test_labels_stay_aligned_after_rejects():
     txs = transactions(4)
     txs[2]["amount"] = "0"
