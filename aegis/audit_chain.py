@@ -215,32 +215,23 @@ class ChainedRecords(Sequence[ChainedRecord]):
     by a newline (a sink may write it whole), ``ends`` where each line ends in it. Indexing or
     iterating gives :class:`ChainedRecord` tuples."""
 
-    __slots__ = ("_hashes", "_lines", "decisions", "ends", "hash_text", "seqs", "text", "uetrs")
+    __slots__ = ("_lines", "decisions", "ends", "hashes", "seqs", "text", "uetrs")
 
-    def __init__(self, uetrs: list[str], seqs: range, hash_text: bytes, decisions: list[str], text: bytes,
+    def __init__(self, uetrs: list[str], seqs: range, hashes: list[str], decisions: list[str], text: bytes,
                  ends: list[int]) -> None:
-        if not len(uetrs) == len(seqs) == len(hash_text) // 64 == len(decisions) == len(ends):
+        if not len(uetrs) == len(seqs) == len(hashes) == len(decisions) == len(ends):
             raise ValueError("chained records: columns of different lengths")
-        self.uetrs, self.seqs, self.hash_text, self.decisions, self.text, self.ends = (
-            uetrs, seqs, hash_text, decisions, text, ends)
-        self._hashes: list[str] | None = None
+        self.uetrs, self.seqs, self.hashes, self.decisions, self.text, self.ends = (
+            uetrs, seqs, hashes, decisions, text, ends)
         self._lines: list[bytes] | None = None
-
-    @property
-    def hashes(self) -> list[str]:
-        """Each record's hash (hex)."""
-        if self._hashes is None:
-            text = self.hash_text.decode("ascii")
-            self._hashes = [text[i:i + 64] for i in range(0, len(text), 64)]
-        return self._hashes
 
     @property
     def lines(self) -> list[bytes]:
         """Each stored line (without its newline)."""
         if self._lines is None:
             text, ends = self.text, self.ends
-            self._lines = [text[start:end] for start, end in zip([0, *(e + 1 for e in ends[:-1])] if ends else [], ends,
-                                                                 strict=True)]
+            starts = [0, *(end + 1 for end in ends)][:len(ends)]  # each line starts after the previous newline
+            self._lines = [text[start:end] for start, end in zip(starts, ends, strict=True)]
         return self._lines
 
     def __len__(self) -> int:
@@ -304,7 +295,9 @@ class Chain:
         head = np.frombuffer(self.head.hash.encode("ascii"), dtype=np.uint8)
         first = self.head.seq + 1
         size = chain_lines(np.frombuffer(blob, dtype=np.uint8), ends, head, first, out, line_ends, hexes, digests)
-        records = ChainedRecords(list(uetrs), range(first, first + n), hexes.tobytes(), list(decisions),
+        hex_text = hexes.tobytes().decode("ascii")
+        hashes = [hex_text[i:i + 64] for i in range(0, len(hex_text), 64)]
+        records = ChainedRecords(list(uetrs), range(first, first + n), hashes, list(decisions),
                                  out[:size].tobytes(), line_ends.tolist())
         self.pending.extend(records.hashes)
         self.tree.extend(digests)
