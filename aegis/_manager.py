@@ -243,6 +243,13 @@ class PluginHost:
     def poll(self, lp: LoadedPlugin, max_records: int):
         return self.call("aegis_ingress_poll", lp, max_records=max_records)
 
+    def polls_inline(self, lp: LoadedPlugin) -> bool:
+        """Whether ``lp`` implements :func:`~aegis.hookspecs.aegis_ingress_poll_inline` (polled on the main thread)."""
+        return callable(getattr(lp.instance, "aegis_ingress_poll_inline", None))
+
+    def poll_inline(self, lp: LoadedPlugin, max_records: int):
+        return self.call("aegis_ingress_poll_inline", lp, max_records=max_records)
+
     def ack(self, lp: LoadedPlugin, batch, decisions, rejects) -> None:
         self.call("aegis_ingress_ack", lp, batch=batch, decisions=decisions, rejects=rejects)
 

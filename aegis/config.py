@@ -45,6 +45,8 @@ class PipelineConfig(BaseModel):
     reload_interval: float = Field(1.0, gt=0, description="seconds between checks for changed plugin files")
     decode_workers: int = Field(0, ge=0, le=64, description="processes that validate and decode batches beside the "
                                                             "scoring process (0: decode in the intake thread)")
+    inline_intake: bool = Field(True, description="poll a single source that supports it on the scoring thread, "
+                                                  "without an intake thread (the sidecar's lowest latency)")
     state_dir: Path = Field(Path("var/state"), description="where plugins keep positions and checkpoints")
 
 

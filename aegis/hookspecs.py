@@ -115,6 +115,23 @@ def aegis_ingress_poll(context: Context, max_records: int) -> RawBatch | None:
 
 
 @hookspec(firstresult=True)
+def aegis_ingress_poll_inline(context: Context, max_records: int) -> RawBatch | None:
+    """Like :func:`aegis_ingress_poll`, but called on the kernel's main thread, between batches.
+
+    Optional. The kernel uses it instead of an intake thread when this plugin is the deployment's
+    only source, decoding is not done in worker processes and ``pipeline.inline_intake`` is on.
+    Reading, screening and acknowledging then happen on one thread, so a source that answers
+    its clients (the sidecar) replies from the thread that read the requests, with no hand-off
+    between threads. It is called from that one thread only; it may wait up to about 100 ms for
+    records, and anything it serves itself (health pings, overload replies) waits for the
+    batch being screened to finish.
+
+    :param context: the run's :class:`~aegis.context.Context`.
+    :param max_records: the most records the batch may hold (``pipeline.batch_size``).
+    """
+
+
+@hookspec(firstresult=True)
 def aegis_ingress_ack(context: Context, batch: RawBatch, decisions: Decisions | None,
                       rejects: Sequence[Reject]) -> None:
     """Acknowledge a batch whose audit records and dead letters are durable.

@@ -7,6 +7,10 @@ acknowledged in the order they were polled. A source may also queue a request to
 main thread between batches (shard state checkpoints and restores, see
 :meth:`aegis._manager.PluginHost.checkpoint_shards`). A stop request (SIGTERM/SIGINT) stops
 intake, drains what is queued, acknowledges it, and returns.
+
+A single source that implements ``aegis_ingress_poll_inline`` (the sidecar) is instead polled
+on the main thread itself, between batches: with no queue and no intake thread, a request is
+read, screened, audited and answered by one thread.
 """
 
 from __future__ import annotations
@@ -285,9 +289,65 @@ class Pipeline:
         with batch_gc():
             return self._run(on_batch)
 
+    def _serve_queue(self, threads: list[threading.Thread],
+                     on_batch: Callable[[RawBatch, RunSummary], None] | None) -> None:
+        """Process what the intake threads queue until every one of them has ended."""
+        last_reload = time.monotonic()
+        for t in threads:
+            t.start()
+        running = len(threads)
+        while running:
+            try:
+                item = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                last_reload = self._maybe_reload(last_reload)
+                continue
+            if item is _END:
+                running -= 1
+                continue
+            if isinstance(item, _Between):
+                item.run()
+                continue
+            self._process(item, on_batch)
+            last_reload = self._maybe_reload(last_reload)
+
+    def _serve_inline(self, lp: LoadedPlugin, on_batch: Callable[[RawBatch, RunSummary], None] | None) -> None:
+        """Poll, decode and process on this thread until the source ends or a stop is requested."""
+        size, last_reload = self.config.pipeline.batch_size, time.monotonic()
+        while not self._stop.is_set():
+            self._run_between()
+            raw = self.host.poll_inline(lp, size)
+            if raw is not None:
+                raw.received_ns = raw.received_ns or time.perf_counter_ns()
+                batch, rejects = decode(raw, self.accounts)
+                self._process(_Item(lp, raw, batch, rejects, 0.0), on_batch)
+                if raw.final:
+                    break
+            last_reload = self._maybe_reload(last_reload)
+        self._run_between()
+
+    def _run_between(self) -> None:
+        """Serve what other threads asked to run between batches (inline intake queues nothing else)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            item.run()
+
+    def _inline_source(self) -> LoadedPlugin | None:
+        """The deployment's one source when it is polled on this thread (``aegis_ingress_poll_inline``)."""
+        sources, settings = self.host.family("ingress"), self.config.pipeline
+        if len(sources) == 1 and settings.inline_intake and not settings.decode_workers \
+                and self.host.polls_inline(sources[0]):
+            return sources[0]
+        return None
+
     def _run(self, on_batch: Callable[[RawBatch, RunSummary], None] | None) -> RunSummary:
-        threads = [threading.Thread(target=self._intake, args=(lp,), name=f"intake-{lp.name}", daemon=True)
-                   for lp in self.host.family("ingress")]
+        inline = self._inline_source()
+        threads = [] if inline is not None else [
+            threading.Thread(target=self._intake, args=(lp,), name=f"intake-{lp.name}", daemon=True)
+            for lp in self.host.family("ingress")]
         workers = self.config.pipeline.decode_workers
         if workers:
             # spawn, not fork: plugins may already run threads (metrics servers, flushers)
@@ -295,28 +355,14 @@ class Pipeline:
             for warm in [self._pool.submit(decode_columns, [], [], {}, []) for _ in range(workers)]:
                 warm.result()
         start = time.perf_counter()
-        last_reload = time.monotonic()
         self.trail.open()
         self._main = threading.current_thread()
         self.host.on_main_thread = self._on_main_thread
         try:
-            for t in threads:
-                t.start()
-            running = len(threads)
-            while running:
-                try:
-                    item = self._queue.get(timeout=0.2)
-                except queue.Empty:
-                    last_reload = self._maybe_reload(last_reload)
-                    continue
-                if item is _END:
-                    running -= 1
-                    continue
-                if isinstance(item, _Between):
-                    item.run()
-                    continue
-                self._process(item, on_batch)
-                last_reload = self._maybe_reload(last_reload)
+            if inline is not None:
+                self._serve_inline(inline, on_batch)
+            else:
+                self._serve_queue(threads, on_batch)
             self.trail.seal()  # everything acknowledged is sealed before a clean exit
         except BaseException:
             self._abort.set()

@@ -88,8 +88,18 @@ class Ingress(Lifecycle):
 
     @hookimpl
     def aegis_ingress_ack(self, context, batch, decisions, rejects):
-        record("aegis_ingress_ack", token=batch.token, decided=len(decisions) if decisions else 0,
+        record("aegis_ingress_ack", thread=threading.current_thread().name, token=batch.token,
+               decided=len(decisions) if decisions else 0,
                rejects=len(rejects), durable=len(STORE["records"]))
+
+
+class InlineIngress(Ingress):
+    """The same source, polled on the kernel's main thread."""
+
+    @hookimpl
+    def aegis_ingress_poll_inline(self, context, max_records):
+        record("aegis_ingress_poll_inline", thread=threading.current_thread().name)
+        return self.aegis_ingress_poll(context, max_records)
 
 
 class Scoring(Lifecycle):
@@ -281,3 +291,4 @@ class Proving(Lifecycle):
 ENTRY_POINTS = {f"aegis.{family}": {"rec": f"aegis_recorder:{cls}"} for family, cls in (
     ("ingress", "Ingress"), ("scoring", "Scoring"), ("secrets", "Secrets"), ("audit", "Audit"),
     ("metrics", "Metrics"), ("proving", "Proving"))}
+ENTRY_POINTS["aegis.ingress"]["rec-inline"] = "aegis_recorder:InlineIngress"

@@ -31,12 +31,12 @@ def recorder(fake_dist):
     sys.modules.pop("aegis_recorder", None)
 
 
-def outline(payloads, fail=False, secret_ref=False, ingress=None, **extra):
+def outline(payloads, fail=False, secret_ref=False, ingress=None, source="rec", **extra):
     audit_config = {"token": {"$secret": "sink_token"}} if secret_ref else {}
     return parse_outline({
         "security_mode": "permissive",
         "secrets": {"plugin": "rec", "config": {"values": {"sink_token": "s3cr3t"}}},
-        "ingress": [{"plugin": "rec", "config": {"payloads": payloads, "batch": 4, **(ingress or {})}}],
+        "ingress": [{"plugin": source, "config": {"payloads": payloads, "batch": 4, **(ingress or {})}}],
         "scoring": [{"plugin": "rec", "config": {"fail": fail}}],
         "audit": [{"plugin": "rec", "config": audit_config}],
         "metrics": [{"plugin": "rec"}],
@@ -96,6 +96,40 @@ def test_hook_aegis_ingress_poll(recorder):
     polls = calls(recorder, "aegis_ingress_poll")
     assert [p["max_records"] for p in polls] == [3] * len(polls)
     assert sum(p["n"] for p in polls) == 10 == summary.transactions
+
+
+def test_hook_aegis_ingress_poll_inline(recorder):
+    _, summary = run(outline(transactions(10), source="rec-inline", pipeline={"batch_size": 3}))
+    polls = calls(recorder, "aegis_ingress_poll_inline")
+    assert polls and {p["thread"] for p in polls} == {"MainThread"}  # no intake thread
+    acks = calls(recorder, "aegis_ingress_ack")
+    assert {a["thread"] for a in acks} == {"MainThread"}
+    assert [a["token"] for a in acks] == [3, 6, 9, 10] and summary.transactions == 10
+    assert [a["durable"] for a in acks] == [3, 6, 9, 10]  # each ack after its records are durable
+
+
+@pytest.mark.parametrize("pipeline, sources", [
+    ({"inline_intake": False}, 1),  # switched off
+    ({"decode_workers": 1}, 1),  # decoding in a worker process needs the queue
+    ({}, 2),  # two sources: one intake thread each
+])
+def test_inline_intake_only_for_a_single_source_decoded_in_process(recorder, pipeline, sources):
+    config = outline(transactions(6), source="rec-inline", pipeline=pipeline)
+    if sources == 2:
+        config.ingress.append(config.ingress[0].model_copy())
+    _, summary = run(config)
+    assert not calls(recorder, "aegis_ingress_poll_inline")
+    assert calls(recorder, "aegis_ingress_poll")
+    assert {a["thread"] for a in calls(recorder, "aegis_ingress_ack")} == {"MainThread"}
+    assert summary.transactions == 6 * sources
+
+
+def test_inline_intake_serves_checkpoints_between_batches(recorder):
+    run(outline(transactions(12), source="rec-inline", ingress={"shards": 2, "move_shards_at_poll": 3}))
+    (checkpoint,) = calls(recorder, "checkpoint_shards")
+    assert checkpoint["acked_before"] == 2
+    assert {s["thread"] for s in calls(recorder, "aegis_scoring_state_save")} == {"MainThread"}
+    assert [c["shard"] for c in calls(recorder, "aegis_scoring_score")] == [[0, 1, 0, 1]] * 3
 
 
 def test_hook_aegis_ingress_ack(recorder):

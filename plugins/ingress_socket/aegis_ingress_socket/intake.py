@@ -78,14 +78,24 @@ class Intake:
         self.lookup = lookup
         self._queue: queue.SimpleQueue[Pending] = queue.SimpleQueue()
         self._carry: tuple[Pending, int] | None = None
+        #: called after a submission from another thread while the kernel polls the sockets' owner
+        #: (inline intake), which waits on its poller rather than on this queue
+        self.waker: Callable[[], None] | None = None
 
-    def submit(self, pending: Pending) -> None:
-        """Queue an admitted request (any thread)."""
+    def submit(self, pending: Pending, wake: bool = True) -> None:
+        """Queue an admitted request (any thread; ``wake=False`` from the thread that polls)."""
         self._queue.put(pending)
+        if wake and self.waker is not None:
+            self.waker()
 
     @property
     def queued(self) -> int:
         return self._queue.qsize()
+
+    @property
+    def waiting(self) -> bool:
+        """Whether a request waits to be batched."""
+        return self._carry is not None or not self._queue.empty()
 
     def drain(self) -> list[Pending]:
         """Everything still waiting (at shutdown, once the kernel stopped polling)."""

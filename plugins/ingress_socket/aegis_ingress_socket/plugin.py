@@ -140,6 +140,18 @@ class SocketIngress:
         return self.intake.next_batch(max_records, self.config.poll_wait_ms / 1000)
 
     @hookimpl
+    def aegis_ingress_poll_inline(self, max_records: int) -> RawBatch | None:
+        """Serve the sockets on the kernel's main thread: read, then batch; replies leave from the ack."""
+        assert self.intake is not None and self.zmq is not None, "aegis_ingress_poll_inline before aegis_startup"
+        if not self.zmq.served_here:
+            self.zmq.take_over()
+            self.intake.waker = self.zmq.wake  # gRPC requests wake the poller
+        self.zmq.serve(0)
+        if not self.intake.waiting:
+            self.zmq.serve(self.config.poll_wait_ms / 1000)
+        return self.intake.next_batch(max_records, 0)
+
+    @hookimpl
     def aegis_ingress_ack(self, batch: RawBatch, decisions: Decisions | None, rejects: Sequence[Reject]) -> None:
         deliver(answer(batch, decisions, rejects, self.replay))
 
@@ -174,6 +186,18 @@ class SocketIngress:
         results.append(self._ping_self(name))
         return results
 
+    def _answered(self, sock: zmq.Socket, timeout_s: float) -> bool:
+        """Whether ``sock`` gets its reply in time; serves the server meanwhile if this thread owns it."""
+        assert self.zmq is not None
+        if not self.zmq.served_here:
+            return bool(sock.poll(round(timeout_s * 1000)))
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.zmq.serve(0.01)
+            if sock.poll(0):
+                return True
+        return False
+
     def _ping_self(self, name: str) -> SelfTestResult:
         """Connect like a client (with a throw-away CURVE key when CURVE is on) and PING."""
         check = "health ping answered"
@@ -190,7 +214,7 @@ class SocketIngress:
                 sock.curve_publickey, sock.curve_secretkey = public.encode(), secret.encode()
             sock.connect(self.zmq.endpoint.replace("0.0.0.0", "127.0.0.1"))  # type: ignore[union-attr]
             sock.send(PING)
-            if not sock.poll(5000):
+            if not self._answered(sock, 5.0):
                 return SelfTestResult(name, check, False, "no answer within 5 s")
             reply = sock.recv_multipart()
             if reply[0] != PONG:

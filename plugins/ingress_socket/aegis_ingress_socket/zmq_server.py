@@ -1,10 +1,13 @@
-"""The ZeroMQ side of the sidecar: one I/O thread owns the ROUTER socket.
+"""The ZeroMQ side of the sidecar: one thread at a time owns the ROUTER socket.
 
-ZeroMQ sockets are not thread-safe, so only this thread touches the ROUTER (and the ZAP
-socket). It reads requests, answers PING and BUSY at once, and submits the rest to the
-:class:`~aegis_ingress_socket.intake.Intake`. Replies come back from the kernel's main thread
-through :meth:`ZmqServer.deliver`: a queue plus one byte on a wake-up pipe that the thread's
-``zmq.Poller`` watches next to the socket.
+ZeroMQ sockets are not thread-safe, so only the owner touches the ROUTER (and the ZAP socket).
+It reads requests, answers PING and BUSY, and submits the rest to the
+:class:`~aegis_ingress_socket.intake.Intake`. From startup the owner is the server's own I/O
+thread; replies come back to it through :meth:`ZmqServer.deliver`: a queue plus one byte on a
+wake-up pipe that its ``zmq.Poller`` watches next to the socket. When the kernel polls the
+plugin on its main thread (``aegis_ingress_poll_inline``), that thread takes the sockets over
+(:meth:`ZmqServer.take_over`, after which the I/O thread ends) and serves them between batches,
+so a reply is sent by the thread that screened the request, without a hand-off.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ class ZmqServer:
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self._stopping = threading.Event()
+        self._releasing = threading.Event()  # take_over(): the I/O thread hands the sockets over and ends
+        self._owner: int | None = None  # the thread serving the sockets after take_over()
+        self._poller: zmq.Poller | None = None
         self._thread: threading.Thread | None = None
         self._router: zmq.Socket | None = None
         self._zap: zmq.Socket | None = None
@@ -84,13 +90,40 @@ class ZmqServer:
         self._thread = threading.Thread(target=self._serve, name="aegis-zmq-io", daemon=True)
         self._thread.start()
 
+    def take_over(self) -> None:
+        """Make the calling thread the sockets' owner from now on (the I/O thread ends)."""
+        if self._owner == threading.get_ident():
+            return
+        self._releasing.set()
+        self.wake()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self.failure is not None:
+            raise RuntimeError(f"ingress socket: the ZeroMQ I/O thread failed: {self.failure!r}")
+        self._poller = self._new_poller()
+        self._owner = threading.get_ident()
+
+    @property
+    def served_here(self) -> bool:
+        """Whether the calling thread owns the sockets (after :meth:`take_over`)."""
+        return self._owner == threading.get_ident()
+
+    def serve(self, wait_s: float) -> None:
+        """One turn on the owning thread: wait up to ``wait_s`` for anything, send finished replies,
+        answer pings and submit requests."""
+        assert self.served_here and self._poller is not None, "serve() before take_over() on this thread"
+        self._turn(self._poller, round(wait_s * 1000))
+
     def stop(self) -> None:
         """Send every reply handed over so far, then close (idempotent)."""
         self._stopping.set()
-        self._wake()
+        self.wake()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        elif self._router is not None and not self._router.closed:
+            self._send_replies(self._router)  # taken over: the last replies go out from here
         self.close()
 
     def close(self) -> None:
@@ -110,11 +143,15 @@ class ZmqServer:
     # -- replies (any thread) ---------------------------------------------------
 
     def deliver(self, done: list[Pending]) -> None:
+        if self._owner == threading.get_ident() and self._router is not None:
+            for pending in done:
+                self._send(self._router, pending)
+            return
         for pending in done:
             self._outbox.put(pending)
-        self._wake()
+        self.wake()
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
         try:
             os.write(self._wake_w, b"!")
         except (BlockingIOError, OSError):  # full: a wake-up is pending anyway; closed: stopping
@@ -122,46 +159,58 @@ class ZmqServer:
 
     # -- the I/O thread ---------------------------------------------------------
 
-    def _serve(self) -> None:
-        router = self._router
-        assert router is not None
+    def _new_poller(self) -> zmq.Poller:
         poller = zmq.Poller()
-        poller.register(router, zmq.POLLIN)
+        poller.register(self._router, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
         if self._zap is not None:
             poller.register(self._zap, zmq.POLLIN)
+        return poller
+
+    def _serve(self) -> None:
+        poller = self._new_poller()
         try:
-            while True:
-                events = dict(poller.poll(100))
-                if self._wake_r in events:
-                    try:
-                        os.read(self._wake_r, 65536)
-                    except BlockingIOError:
-                        pass
-                self._send_replies(router)
-                if self._stopping.is_set():
-                    break
-                if self._zap is not None and self._zap in events:
-                    self.gatekeeper.handle(self._zap)  # type: ignore[union-attr]
-                if router in events:
-                    self._read(router)
+            while self._turn(poller, 100) and not self._releasing.is_set():
+                pass
         except BaseException as exc:  # keep the reason for the health ping and the kernel
             self.failure = exc
             log.exception("ZeroMQ I/O thread failed")
 
+    def _turn(self, poller: zmq.Poller, timeout_ms: int) -> bool:
+        """Wait up to ``timeout_ms``, send finished replies, then (unless stopping) serve ZAP and
+        read requests. ``False`` once stopping."""
+        router = self._router
+        assert router is not None
+        events = dict(poller.poll(timeout_ms))
+        if self._wake_r in events:
+            try:
+                os.read(self._wake_r, 65536)
+            except BlockingIOError:
+                pass
+        self._send_replies(router)
+        if self._stopping.is_set():
+            return False
+        if self._zap is not None and self._zap in events:
+            self.gatekeeper.handle(self._zap)  # type: ignore[union-attr]
+        if router in events:
+            self._read(router)
+        return True
+
     def _send_replies(self, router: zmq.Socket) -> None:
-        outbox, send, release = self._outbox, router.send_multipart, self.window.release
+        outbox = self._outbox
         while True:
             try:
                 pending = outbox.get_nowait()
             except queue.Empty:
                 return
-            envelope = pending.context
-            try:
-                send([*envelope, pending.request_id, pending.status, *pending.results])
-            except zmq.ZMQError as exc:  # e.g. the peer's queue is full: the client retries
-                log.warning("reply to %s dropped: %s", pending.origin, exc)
-            release(pending.weight)
+            self._send(router, pending)
+
+    def _send(self, router: zmq.Socket, pending: Pending) -> None:
+        try:
+            router.send_multipart([*pending.context, pending.request_id, pending.status, *pending.results])
+        except zmq.ZMQError as exc:  # e.g. the peer's queue is full: the client retries
+            log.warning("reply to %s dropped: %s", pending.origin, exc)
+        self.window.release(pending.weight)
 
     def _peer(self, first: zmq.Frame) -> str:
         rid = first.bytes
@@ -203,7 +252,7 @@ class ZmqServer:
 
     def _admit(self, router: zmq.Socket, pending: Pending) -> None:
         if self.window.admit(pending.weight):
-            self.intake.submit(pending)
+            self.intake.submit(pending, wake=False)  # read on the thread that serves the socket: awake
             return
         router.send_multipart([*pending.context, pending.request_id, BUSY, self._busy()])
 

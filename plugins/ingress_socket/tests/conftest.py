@@ -1,8 +1,13 @@
 """A real deployment in-process (socket ingress → rules → JSONL audit, env secrets in permissive
-mode) on free ports bound to 127.0.0.1, with the pipeline running in a thread."""
+mode) on free ports bound to 127.0.0.1, with the pipeline running in a thread.
+
+The ``start`` and ``sidecar`` fixtures run every test twice: with the sockets served by the
+pipeline's own thread between batches (inline intake, the default) and by the plugin's I/O
+thread feeding an intake thread (``pipeline.inline_intake: false``)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -32,7 +37,8 @@ def free_port() -> int:
 
 
 def deployment(tmp_path: Path, socket_config: dict[str, Any], batch_size: int = 256,
-               audit: list[dict] | None = None, metrics: list[dict] | None = None) -> dict[str, Any]:
+               audit: list[dict] | None = None, metrics: list[dict] | None = None,
+               inline: bool = True) -> dict[str, Any]:
     audit_path = tmp_path / "audit" / "audit.jsonl"
     return {
         "deployment": "sidecar-test", "security_mode": "permissive", "log_level": "WARNING",
@@ -41,7 +47,7 @@ def deployment(tmp_path: Path, socket_config: dict[str, Any], batch_size: int = 
         "scoring": [{"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}}],
         "audit": audit or [{"plugin": "jsonl", "config": {"path": str(audit_path), "fsync": "batch"}}],
         "metrics": metrics or [],
-        "pipeline": {"batch_size": batch_size, "state_dir": str(tmp_path / "state")},
+        "pipeline": {"batch_size": batch_size, "state_dir": str(tmp_path / "state"), "inline_intake": inline},
     }
 
 
@@ -75,10 +81,11 @@ class Sidecar:
 
 @contextmanager
 def running(tmp_path: Path, socket_config: dict[str, Any] | None = None, batch_size: int = 256,
-            audit: list[dict] | None = None, metrics: list[dict] | None = None) -> Iterator[Sidecar]:
+            audit: list[dict] | None = None, metrics: list[dict] | None = None,
+            inline: bool = True) -> Iterator[Sidecar]:
     """Start the deployment, run the pipeline in a thread, stop and join it on exit."""
     socket_config = {"host": "127.0.0.1", "port": free_port(), **(socket_config or {})}
-    config = parse_outline(deployment(tmp_path, socket_config, batch_size, audit, metrics), environ={})
+    config = parse_outline(deployment(tmp_path, socket_config, batch_size, audit, metrics, inline), environ={})
     with started(config) as host:
         pipeline = Pipeline(host, config)
         plugin = host.family("ingress")[0].instance
@@ -112,15 +119,21 @@ def make_deployment() -> Callable[..., dict[str, Any]]:
     return deployment
 
 
+@pytest.fixture(params=[True, False], ids=["inline", "intake-thread"])
+def inline(request) -> bool:
+    """Whether the pipeline serves the sockets itself (see the module docstring)."""
+    return request.param
+
+
 @pytest.fixture
-def start() -> Callable[..., AbstractContextManager[Sidecar]]:
+def start(inline) -> Callable[..., AbstractContextManager[Sidecar]]:
     """``with start(tmp_path, {socket config}) as sidecar:`` runs a deployment (see :func:`running`)."""
-    return running
+    return functools.partial(running, inline=inline)
 
 
 @pytest.fixture
-def sidecar(tmp_path) -> Iterator[Sidecar]:
-    with running(tmp_path) as s:
+def sidecar(tmp_path, inline) -> Iterator[Sidecar]:
+    with running(tmp_path, inline=inline) as s:
         yield s
 
 

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import orjson
-import pytest
 import yaml
 
 from aegis.client import Client, ScreeningTimeout
@@ -64,7 +63,6 @@ def wait_serving(endpoint: str, timeout: float = 60) -> None:
     raise AssertionError(f"{endpoint} did not answer a ping within {timeout} s")
 
 
-@pytest.mark.slow
 def read_jsonl(path: Path) -> list[dict]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 

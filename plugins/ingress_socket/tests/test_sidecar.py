@@ -3,6 +3,7 @@ spoken to with plain ZeroMQ sockets as a bank's service in any language would.""
 
 from __future__ import annotations
 
+import threading
 import time
 import urllib.request
 import uuid
@@ -31,6 +32,19 @@ def test_request_reply_carries_the_recorded_decision(sidecar, sockets):
     (record,) = sidecar.records  # in the audit log by the time the reply arrived
     assert {k: v for k, v in record.items() if k not in ("transaction", "chain")} == decision
     assert record["origin"].startswith("zmq:127.0.0.1/")
+
+
+def test_inline_intake_serves_the_socket_on_the_pipeline_thread(sidecar, sockets, inline):
+    client = sockets.dealer(sidecar.endpoint)
+    client.send_multipart([b"r", SCREEN, orjson.dumps(transactions(1, seed=19)[0])])
+    assert sockets.receive(client)[:2] == [b"r", OK]
+    io_threads = [t.name for t in threading.enumerate() if t.name == "aegis-zmq-io"]
+    intake_threads = [t.name for t in threading.enumerate() if t.name.startswith("intake-")]
+    # inline: the pipeline's thread took the socket over (the I/O thread ended), nothing in between
+    assert (io_threads, intake_threads) == (([], []) if inline else (["aegis-zmq-io"], ["intake-socket"]))
+    ping = sockets.req(sidecar.endpoint)
+    ping.send(PING)
+    assert sockets.receive(ping)[0] == PONG  # served between batches
 
 
 def test_pipelined_requests_on_one_connection(sidecar, sockets):
