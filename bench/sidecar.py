@@ -1,6 +1,6 @@
 """Sidecar benchmark: open-loop load against the ZeroMQ sidecar, next to a bare ZeroMQ echo server.
 
-    python bench/sidecar.py [--seconds 3] [--runs 3] [--connections 4] [--fsync batch interval]
+    python bench/sidecar.py [--seconds 3] [--runs 3] [--connections 4] [--fsync batch interval] [--intake inline]
 
 Open loop: request k is due at ``start + k / rate`` whatever happened to earlier ones, and its
 latency is measured from that due time, so a server that falls behind cannot hide its queueing
@@ -167,14 +167,16 @@ def wait_ready(endpoint: str, proc: subprocess.Popen, timeout: float = 90) -> No
     raise RuntimeError(f"{endpoint} not ready within {timeout} s")
 
 
-def start_aegis(workdir: Path, port: int, fsync: str, decode_workers: int = 0) -> subprocess.Popen:
+def start_aegis(workdir: Path, port: int, fsync: str, decode_workers: int = 0,
+                inline_intake: bool = True) -> subprocess.Popen:
     config = {
         "deployment": "bench-sidecar", "security_mode": "permissive", "log_level": "WARNING",
         "secrets": {"plugin": "env", "config": {"key_dir": str(workdir / "keys")}},
         "ingress": [{"plugin": "socket", "config": {"host": "127.0.0.1", "port": port}}],
         "scoring": [{"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}}],
         "audit": [{"plugin": "jsonl", "config": {"path": str(workdir / "audit.jsonl"), "fsync": fsync}}],
-        "pipeline": {"batch_size": 4096, "decode_workers": decode_workers, "state_dir": str(workdir / "state")},
+        "pipeline": {"batch_size": 4096, "decode_workers": decode_workers, "inline_intake": inline_intake,
+                     "state_dir": str(workdir / "state")},
     }
     path = workdir / "aegis.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -215,7 +217,10 @@ def main() -> int:
     parser.add_argument("--fsync", nargs="+", default=["batch", "interval"], choices=["batch", "interval", "never"],
                         help="audit fsync policies to run the sidecar with")
     parser.add_argument("--decode-workers", type=int, default=0,
-                        help="the sidecar's pipeline.decode_workers (0: decode on its intake thread)")
+                        help="the sidecar's pipeline.decode_workers (0: decode in the scoring process)")
+    parser.add_argument("--intake", choices=["inline", "thread"], default="inline",
+                        help="pipeline.inline_intake: serve the socket on the scoring thread (default), or from an "
+                             "I/O thread through an intake thread")
     args = parser.parse_args()
     payloads = Payloads()
     results: dict[str, dict] = {}
@@ -232,14 +237,14 @@ def main() -> int:
             workdir = Path(tmp) / fsync
             workdir.mkdir()
             port = free_port()
-            proc = start_aegis(workdir, port, fsync, args.decode_workers)
+            proc = start_aegis(workdir, port, fsync, args.decode_workers, args.intake == "inline")
             try:
                 results[f"aegis fsync={fsync}"] = measure(f"aegis fsync={fsync}", f"tcp://127.0.0.1:{port}", proc,
                                                           args, payloads)
             finally:
                 stop(proc)
     print_table(results, args)
-    print(json.dumps({"bench": "sidecar", "seconds": args.seconds, "runs": args.runs,
+    print(json.dumps({"bench": "sidecar", "seconds": args.seconds, "runs": args.runs, "intake": args.intake,
                       "connections": args.connections, "cpus": os.cpu_count(), "python": platform.python_version(),
                       "scenarios": {s.name: {"batch": s.batch, "requests_per_s": s.requests_per_s, "tps": s.tps,
                                              "p99_target_ms": s.p99_target_ms} for s in SCENARIOS},

@@ -34,6 +34,7 @@ log = logging.getLogger("aegis.ingress.socket")
 
 #: Messages read per wake-up before replies get their turn again.
 READ_BURST = 256
+_MORE = int(zmq.SNDMORE)
 
 
 class ZmqServer:
@@ -206,8 +207,18 @@ class ZmqServer:
             self._send(router, pending)
 
     def _send(self, router: zmq.Socket, pending: Pending) -> None:
+        # frame by frame with a plain-int flag: send_multipart's enum flag arithmetic costs more
+        # than the sends of a small reply
+        send, results = router.send, pending.results
         try:
-            router.send_multipart([*pending.context, pending.request_id, pending.status, *pending.results])
+            for frame in pending.context:
+                send(frame, _MORE)
+            send(pending.request_id, _MORE)
+            send(pending.status, _MORE if results else 0)
+            for frame in results[:-1]:
+                send(frame, _MORE)
+            if results:
+                send(results[-1])
         except zmq.ZMQError as exc:  # e.g. the peer's queue is full: the client retries
             log.warning("reply to %s dropped: %s", pending.origin, exc)
         self.window.release(pending.weight)
