@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aegis_scoring_rules.config import RulesConfig
-from aegis_scoring_rules.kernels import account_kernel, geo_kernel
+from aegis_scoring_rules.kernels import score_kernel
 from aegis_scoring_rules.ruleset import RuleSet
 from aegis_scoring_rules.state import AccountState
 
@@ -89,11 +89,6 @@ class RulesEngine:
             raise ValueError(f"columns differ in length: debtor_account {n}, amount {len(amount)}, "
                              f"created_at_ns {len(created)}, debtor_country {len(debtor_cc)}, "
                              f"creditor_country {len(creditor_cc)}")
-        if n:
-            low = int(account.min())
-            if low < 0:
-                raise ValueError(f"debtor_account ids must be >= 0, got {low}")
-            state.ensure(int(account.max()))
         velocity = np.empty(n)
         window = np.empty(n, dtype=np.int64)
         count = np.empty(n, dtype=np.int64)
@@ -102,13 +97,16 @@ class RulesEngine:
         z = np.empty(n)
         seen = np.empty(n, dtype=np.int64)
         typical = np.empty(n)
-        v, a = rules.config.velocity, rules.config.amount
-        account_kernel(account, created, amount, state.accounts, state.ring,
-                       rules.window_ns, rules.max_count, rules.max_sum, v.ramp_from,
-                       a.min_history, a.z_start, a.z_full, a.min_std, rules.large_amount,
-                       velocity, window, count, total, amount_score, z, seen, typical)
         geo = np.empty(n)
-        geo_kernel(debtor_cc, creditor_cc, rules.geo_table, geo)
+        while True:  # at most twice: once more after growing the state for a new account id
+            low, high = score_kernel(account, created, amount, debtor_cc, creditor_cc, state.accounts, state.ring,
+                                     *rules.kernel_args, velocity, window, count, total, amount_score, z, seen,
+                                     typical, geo)
+            if low < 0:
+                raise ValueError(f"debtor_account ids must be >= 0, got {low}")
+            if high < state.capacity:
+                break
+            state.ensure(high)
         return RulesScores(velocity=velocity, velocity_window=window, velocity_count=count, velocity_sum=total,
                            amount=amount_score, amount_z=z, amount_history=seen, amount_typical=typical,
                            geo=geo, rules=rules)

@@ -58,10 +58,9 @@ class RulesPlugin:
         explain = self.config.details
         factors = {
             "VELOCITY": FactorScores(scores.velocity, RC_VELOCITY_EXCEEDED,
-                                     velocity_details(scores, scores.rules.config) if explain else None),
+                                     velocity_details(scores) if explain else None),
             "AMOUNT": FactorScores(scores.amount, RC_AMOUNT_ANOMALY,
-                                   amount_details(scores, batch.amount, scores.rules.config)
-                                   if explain else None),
+                                   amount_details(scores, batch.amount) if explain else None),
             "GEO": FactorScores(scores.geo, RC_HIGH_RISK_GEO,
                                 geo_details(scores, batch.debtor_country, batch.creditor_country)
                                 if explain else None),

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from aegis_scoring_rules.config import RulesConfig
+from aegis_scoring_rules.explain import Phrases
 from aegis_scoring_rules.fatf import FatfList, parse_fatf_list, read_fatf_list
 from aegis_scoring_rules.thresholds import apply_thresholds
 
@@ -49,6 +51,17 @@ class RuleSet:
     large_amount: float  # inf when off
     rules_version: str
     thresholds: bytes | None = None  # the thresholds file's bytes in force
+    #: what its explanations share, formatted once
+    phrases: Phrases = field(init=False, repr=False, compare=False)
+    #: the rule set's arguments to :func:`~aegis_scoring_rules.kernels.score_kernel`, in order
+    kernel_args: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        v, a = self.config.velocity, self.config.amount
+        object.__setattr__(self, "phrases", Phrases.build(self.config, self.fatf, self.geo_table))
+        object.__setattr__(self, "kernel_args", (self.window_ns, self.max_count, self.max_sum, v.ramp_from,
+                                                 a.min_history, a.z_start, a.z_full, a.min_std, self.large_amount,
+                                                 self.geo_table))
 
     @property
     def thresholds_sha256(self) -> str | None:
@@ -58,8 +71,9 @@ class RuleSet:
     def fatf_list_version(self) -> str:
         return self.fatf.version
 
-    @property
+    @cached_property
     def versions(self) -> dict[str, str]:
+        """What every result scored with this rule set carries (one dict, shared: do not modify)."""
         return {"rules_version": self.rules_version, "fatf_list_version": self.fatf.version}
 
     @classmethod

@@ -128,5 +128,9 @@ def test_bad_columns_are_refused(fatf_csv):
     none = np.full(2, -1, dtype=np.int16)
     with pytest.raises(ValueError, match="columns differ in length"):
         engine.score_arrays(np.array([1, 2]), np.array([1.0]), np.array([0, 1]), none, none)
-    with pytest.raises(ValueError, match="must be >= 0"):
+    accounts, ring = engine.state.accounts.copy(), engine.state.ring.copy()
+    with pytest.raises(ValueError, match="must be >= 0, got -2"):
         engine.score_arrays(np.array([1, -2]), np.array([1.0, 1.0]), np.array([0, 1]), none, none)
+    # Refused whole: account 1's payment, before the bad id, was not folded into the state.
+    np.testing.assert_array_equal(engine.state.accounts, accounts)
+    np.testing.assert_array_equal(engine.state.ring, ring)
