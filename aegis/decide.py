@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from aegis.model import RC_CLEAR, RC_SCREENING_ERROR, Batch, Decision, ScoreResult, utc_now
 
 DECISION_NAMES = ("CLEAR", "INVESTIGATE", "BLOCK")
+#: :class:`Decision` values as plain ints: numpy takes these without an enum's overhead
+CLEAR, INVESTIGATE, BLOCK = int(Decision.CLEAR), int(Decision.INVESTIGATE), int(Decision.BLOCK)
 #: Version keys that get a top-level field in every record (the operator guide's export fields).
 TOP_LEVEL_VERSIONS = ("model_version_hash", "rules_version", "sanctions_list_version")
 
@@ -130,7 +132,9 @@ class Decisions:
         factor: a large batch with few distinct rows of values writes each distinct row once.
         """
         columns, after = _layout(tuple(self.factor_names))
-        values = np.concatenate((self.risk[:, None], self.contributions[:, columns], self.scores[:, columns]), axis=1)
+        values = np.concatenate((self.risk[:, None], self.contributions, self.scores), axis=1)
+        if columns is not None:
+            values = values[:, columns]
         values.round(6, out=values)  # np.round, without its dispatch
         values += 0.0
         codes = {code: orjson.dumps(code) + b',"risk_score":' for code in set(self.reason_code)}
@@ -170,16 +174,17 @@ _VERDICTS = [b',"decision":' + orjson.dumps(name) + b',"reason_code":' for name 
 
 
 @functools.lru_cache(maxsize=64)
-def _layout(names: tuple[str, ...]) -> tuple[slice | list[int], list[bytes]]:
-    """The factor columns written (a repeated name: first place, last value, as in a dict) and the text
-    after each value of a row (risk, contributions, scores)."""
+def _layout(names: tuple[str, ...]) -> tuple[list[int] | None, list[bytes]]:
+    """The columns of a row (risk, contributions, scores) written, ``None`` for all (a repeated name: first
+    place, last value, as in a dict), and the text after each value written."""
     orjson.dumps(dict.fromkeys(names))  # a name that is not a string fails here as in a record
     last = {name: j for j, name in enumerate(names)}
     if not last:
-        return slice(None), [b',"risk_factors":{},"factor_scores":{},"explanation":']
+        return None, [b',"risk_factors":{},"factor_scores":{},"explanation":']
     keys = [orjson.dumps(name) + b":" for name in last]
     between = [b"," + key for key in keys[1:]]
-    columns = slice(None) if len(last) == len(names) else list(last.values())
+    k = len(names)
+    columns = None if len(last) == k else [0, *(1 + j for j in last.values()), *(1 + k + j for j in last.values())]
     return columns, [b',"risk_factors":{' + keys[0], *between, b'},"factor_scores":{' + keys[0], *between,
                      b'},"explanation":']
 
@@ -210,14 +215,16 @@ def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseExceptio
 
     ``results`` pairs each plugin's name with its :class:`ScoreResult`, or with the exception
     it raised; a failed plugin sends the whole batch to at least INVESTIGATE.
+
+    Few numpy calls per batch, on plain ints (not :class:`Decision`): the sidecar's batches hold
+    one payment, and there numpy's per-call cost is the whole cost.
     """
     n = batch.n
     names: list[str] = []
     columns: list[np.ndarray] = []
     reasons: list[str] = []
-    hard = np.zeros(n, dtype=bool)
-    hard_factor = np.empty(n, dtype=np.int64)
-    hard_factor.fill(-1)
+    # per payment, the index of the first factor that hard-blocks it (-1: none); made on the first hard block
+    hard_factor: np.ndarray | None = None
     details: dict[str, list[str | None]] = {}
     versions: dict[str, str] = {}
     errors: list[str] = []
@@ -235,37 +242,47 @@ def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseExceptio
             if scores.shape != (n,):
                 errors.append(f"{plugin}: factor {factor} returned {scores.shape} scores for {n} transactions")
                 continue
-            if not np.isfinite(scores).all():
+            if np.count_nonzero(np.isfinite(scores)) != n:  # np.isfinite(scores).all(), in half the time
                 errors.append(f"{plugin}: factor {factor} returned non-finite scores")
                 continue
             index = len(names)
             names.append(factor)
-            columns.append(np.minimum(np.maximum(scores, 0.0), 1.0))
+            columns.append(scores)
             reasons.append(fs.reason_code)
             if fs.details is not None:
                 details[factor] = list(fs.details)
             if fs.hard_block is not None:
-                blocked = np.asarray(fs.hard_block, dtype=bool) & ~hard
+                if hard_factor is None:
+                    hard_factor = np.full(n, -1)
+                blocked = np.asarray(fs.hard_block, dtype=bool) & (hard_factor < 0)
                 hard_factor[blocked] = index
-                hard |= blocked
-    scores = np.ascontiguousarray(np.array(columns).T) if columns else np.zeros((n, 0))
+    if columns:  # one row per payment, scores clipped to [0, 1]
+        scores = np.maximum(np.array(columns).T, 0.0, order="C")
+        np.minimum(scores, 1.0, out=scores)
+    else:
+        scores = np.zeros((n, 0))
     weights = np.array([config.weight(f) for f in names], dtype=np.float64)
     contributions = scores * weights
-    risk = np.minimum(contributions.sum(axis=1), 1.0) if names else np.zeros(n)
-    decision = np.where(risk >= config.block_at, Decision.BLOCK,
-                        np.where(risk >= config.investigate_at, Decision.INVESTIGATE, Decision.CLEAR))
-    decision = np.where(hard, Decision.BLOCK, decision).astype(np.int8)
-    error_mask = np.ones(n, dtype=bool) if errors else np.zeros(n, dtype=bool)
+    risk = np.minimum(contributions.sum(axis=1), 1.0)
+    decision = (risk >= config.investigate_at).astype(np.int8)  # CLEAR or INVESTIGATE
+    block = risk >= config.block_at
+    if hard_factor is not None:
+        block |= hard_factor >= 0
+    decision[block] = BLOCK
     if errors:
-        decision = np.maximum(decision, Decision.INVESTIGATE).astype(np.int8)
+        np.maximum(decision, INVESTIGATE, out=decision)
+        error_mask = np.ones(n, dtype=bool)
+    else:
+        error_mask = np.zeros(n, dtype=bool)
 
-    top = contributions.argmax(axis=1) if names else np.zeros(n, dtype=np.int64)
-    top = np.where(hard_factor >= 0, hard_factor, top)
+    # the reason: the hard-blocking factor's, else the largest contribution's
+    top = contributions.argmax(axis=1).tolist() if names else [0] * n
+    hard = [-1] * n if hard_factor is None else hard_factor.tolist()
     reason_code = [
-        RC_CLEAR if d == Decision.CLEAR
-        else RC_SCREENING_ERROR if (e and not h)
-        else reasons[t] if names else RC_SCREENING_ERROR
-        for d, t, e, h in zip(decision.tolist(), top.tolist(), error_mask.tolist(), hard.tolist(), strict=False)
+        RC_CLEAR if d == CLEAR
+        else RC_SCREENING_ERROR if (errors and h < 0)
+        else reasons[t if h < 0 else h] if names else RC_SCREENING_ERROR
+        for d, t, h in zip(decision.tolist(), top, hard, strict=True)
     ]
     return Decisions(
         batch=batch, risk=risk, decision=decision, reason_code=reason_code, factor_names=names,
