@@ -103,6 +103,10 @@ def _root(nodes: list[bytes]) -> bytes:
     return _node(_root(nodes[:k]), _root(nodes[k:]))
 
 
+#: up to this many hashes, :meth:`MerkleAccumulator.extend` adds them one by one
+_ONE_BY_ONE = 8
+
+
 class MerkleAccumulator:
     """The RFC 6962 root of a growing list of record hashes, maintained as they are appended.
 
@@ -119,13 +123,24 @@ class MerkleAccumulator:
         self.extend([bytes.fromhex(h) for h in hashes])
 
     def add(self, digest: bytes) -> None:
-        """Append one record hash (its 32 raw bytes)."""
-        self.extend([digest])
+        """Append one record hash (its 32 raw bytes): its leaf merges with the subtree roots of the
+        count's trailing one bits, smallest first."""
+        node, count, roots = _leaf(digest), self.count, self._roots
+        while count & 1:
+            node = _node(roots.pop(), node)
+            count >>= 1
+        roots.append(node)
+        self.count += 1
 
     def extend(self, digests: Sequence[bytes] | np.ndarray) -> None:
         """Append record hashes (raw bytes, or an ``(n, 32)`` uint8 array), hashing level by level:
         each level pairs the subtree root of that height left from earlier (if the count has one)
-        with the new nodes, and an odd node left over becomes that height's root."""
+        with the new nodes, and an odd node left over becomes that height's root. A few hashes are
+        added one by one (:meth:`add`), cheaper than the compiled levels' calls for them."""
+        if len(digests) <= _ONE_BY_ONE:
+            for digest in digests:
+                self.add(digest.tobytes() if isinstance(digest, np.ndarray) else digest)
+            return
         if not isinstance(digests, np.ndarray):
             digests = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32)
         level = merkle_leaves(digests)
