@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,12 +25,13 @@ from typing import NamedTuple
 import numpy as np
 import orjson
 
-from aegis.chain_kernels import LINE_OVERHEAD, chain_lines, merkle_leaves, merkle_parents
+from aegis.chain_kernels import LINE_OVERHEAD, chain_lines, merkle_extend
 
 GENESIS = "0" * 64
 #: ``type`` of a retention marker: records up to a checkpoint were deleted under a retention policy.
 RETENTION = "aegis.audit.retention"
 CHAIN_MARKER = b',"chain":{'
+_HEX_DIGEST = re.compile(".{64}")  # cuts hex digests written one after the other (faster than slicing in a loop)
 
 
 _UETR_PREFIX = b'{"uetr":"'
@@ -103,62 +105,38 @@ def _root(nodes: list[bytes]) -> bytes:
     return _node(_root(nodes[:k]), _root(nodes[k:]))
 
 
-#: up to this many hashes, :meth:`MerkleAccumulator.extend` adds them one by one
-_ONE_BY_ONE = 8
-
-
 class MerkleAccumulator:
     """The RFC 6962 root of a growing list of record hashes, maintained as they are appended.
 
     Keeps the roots of the perfect subtrees that make up the leaves so far (sizes = the binary
-    digits of the count, largest first); an append merges as many as the count has trailing one
-    bits, one node hash per leaf amortised. Sealing then folds a few subtree roots instead of
-    hashing every leaf again, so checkpoints cost the same whenever they fall (no pause of the
-    write path). Equals :func:`merkle_root` of the same hashes.
+    digits of the count, largest first, in the first rows of ``roots``); an append merges as many as
+    the count has trailing one bits, one node hash per leaf amortised (compiled:
+    :func:`~aegis.chain_kernels.merkle_extend`, or while chaining, :meth:`Chain.extend`). Sealing then
+    folds a few subtree roots instead of hashing every leaf again, so checkpoints cost the same
+    whenever they fall (no pause of the write path). Equals :func:`merkle_root` of the same hashes.
     """
 
     def __init__(self, hashes: Sequence[str] = ()) -> None:
         self.count = 0
-        self._roots: list[bytes] = []
+        self.roots = np.empty((64, 32), dtype=np.uint8)  # a count has at most 64 one bits
         self.extend([bytes.fromhex(h) for h in hashes])
 
     def add(self, digest: bytes) -> None:
-        """Append one record hash (its 32 raw bytes): its leaf merges with the subtree roots of the
-        count's trailing one bits, smallest first."""
-        node, count, roots = _leaf(digest), self.count, self._roots
-        while count & 1:
-            node = _node(roots.pop(), node)
-            count >>= 1
-        roots.append(node)
-        self.count += 1
+        """Append one record hash (its 32 raw bytes)."""
+        self.extend([digest])
 
     def extend(self, digests: Sequence[bytes] | np.ndarray) -> None:
-        """Append record hashes (raw bytes, or an ``(n, 32)`` uint8 array), hashing level by level:
-        each level pairs the subtree root of that height left from earlier (if the count has one)
-        with the new nodes, and an odd node left over becomes that height's root. A few hashes are
-        added one by one (:meth:`add`), cheaper than the compiled levels' calls for them."""
-        if len(digests) <= _ONE_BY_ONE:
-            for digest in digests:
-                self.add(digest.tobytes() if isinstance(digest, np.ndarray) else digest)
-            return
+        """Append record hashes (raw bytes, or an ``(n, 32)`` uint8 array)."""
         if not isinstance(digests, np.ndarray):
             digests = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32)
-        level = merkle_leaves(digests)
-        count, roots, height, left_over = self.count, self._roots, 0, []
-        while len(level):
-            if count >> height & 1:  # the smallest subtree root sits at the end
-                level = np.concatenate((np.frombuffer(roots.pop(), dtype=np.uint8)[None], level))
-            left_over.append(level[-1].tobytes() if len(level) % 2 else None)
-            level = merkle_parents(level)
-            height += 1
-        self.count = count + len(digests)
-        roots.extend(node for node in reversed(left_over) if node is not None)
+        self.count = merkle_extend(self.roots, self.count, digests)
 
     def root(self) -> str:
-        if not self._roots:
+        if not self.count:
             return hashlib.sha256(b"").hexdigest()
-        node = self._roots[-1]
-        for left in reversed(self._roots[:-1]):  # RFC 6962 splits off the largest power of two first
+        roots = [row.tobytes() for row in self.roots[:self.count.bit_count()]]
+        node = roots[-1]
+        for left in reversed(roots[:-1]):  # RFC 6962 splits off the largest power of two first
             node = _node(left, node)
         return node.hex()
 
@@ -302,22 +280,21 @@ class Chain:
         if not len(uetrs) == len(decisions) == n:
             raise ValueError(f"chain: {len(uetrs)} uetrs, {len(decisions)} decisions, {n} bodies")
         blob = b"".join(bodies)
-        ends = np.fromiter(map(len, bodies), dtype=np.int64, count=n).cumsum()
+        lengths = np.fromiter(map(len, bodies), dtype=np.int64, count=n)
         out = np.empty(len(blob) + n * LINE_OVERHEAD, dtype=np.uint8)
         line_ends = np.empty(n, dtype=np.int64)
         hexes = np.empty((n, 64), dtype=np.uint8)
-        digests = np.empty((n, 32), dtype=np.uint8)
         head = np.frombuffer(self.head.hash.encode("ascii"), dtype=np.uint8)
-        first = self.head.seq + 1
-        size = chain_lines(np.frombuffer(blob, dtype=np.uint8), ends, head, first, out, line_ends, hexes, digests)
-        hex_text = hexes.tobytes().decode("ascii")
-        hashes = [hex_text[i:i + 64] for i in range(0, len(hex_text), 64)]
+        first, tree = self.head.seq + 1, self.tree
+        size = chain_lines(np.frombuffer(blob, dtype=np.uint8), lengths, head, first, out, line_ends, hexes,
+                           tree.roots, tree.count)  # also appends the hashes to the Merkle tree
+        tree.count += n
+        hashes = _HEX_DIGEST.findall(hexes.tobytes().decode("ascii"))
         records = ChainedRecords(list(uetrs), range(first, first + n), hashes, list(decisions),
                                  out[:size].tobytes(), line_ends.tolist())
-        self.pending.extend(records.hashes)
-        self.tree.extend(digests)
+        self.pending.extend(hashes)
         if n:
-            self.head.seq, self.head.hash = first + n - 1, records.hashes[-1]
+            self.head.seq, self.head.hash = first + n - 1, hashes[-1]
         return records
 
     def due(self, every_records: int, every_seconds: float) -> bool:

@@ -51,7 +51,7 @@ class SinkTrail:
         uetrs = decisions.uetr
         known = set(self.host.one("aegis_audit_known", self.sink, uetrs=uetrs) or ())
         lines = decisions.lines()
-        names = [DECISION_NAMES[d] for d in decisions.decision.tolist()]
+        names = list(map(DECISION_NAMES.__getitem__, decisions.decision.tolist()))
         if known or len(set(uetrs)) != len(uetrs):
             keep = []
             for i, u in enumerate(uetrs):  # stored before, or earlier in this same batch

@@ -1,4 +1,4 @@
-"""Compiled SHA-256 work of the audit chain: chaining a batch of records and Merkle levels.
+"""Compiled SHA-256 work of the audit chain: chaining a batch of records and growing the Merkle tree.
 
 The kernels call OpenSSL's one-shot ``SHA256`` — the libcrypto this interpreter's ``hashlib``
 already loaded, so the digests are those of :mod:`hashlib` and SHA extensions are used where the
@@ -25,6 +25,9 @@ _PREV = np.frombuffer(b',"prev":"', dtype=np.uint8)
 _HASH = np.frombuffer(b'","hash":"', dtype=np.uint8)
 _CLOSE = np.frombuffer(b'"}}\n', dtype=np.uint8)
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+#: RFC 6962 prefixes of a leaf and of a node hash
+_LEAF = np.zeros(1, dtype=np.uint8)
+_NODE = np.ones(1, dtype=np.uint8)
 #: bytes a chained line adds to its body at most (the body's closing brace is replaced)
 LINE_OVERHEAD = len(_SEQ) + 20 + len(_PREV) + 64 + len(_HASH) + 64 + len(_CLOSE)
 
@@ -82,39 +85,81 @@ def _sha256(context, first, second, third, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def chain_lines(bodies, ends, head, first_seq, out, line_ends, hexes, digests):
-    """Chain record bodies onto ``head`` (64 hex digits) and write each stored line to ``out``.
+def _subtrees(count):
+    """How many perfect subtrees make up a tree of ``count`` leaves (its one bits)."""
+    top = 0
+    while count:
+        top += count & 1
+        count >>= 1
+    return top
 
-    Body ``i`` is ``bodies[ends[i-1]:ends[i]]`` (a JSON object). Its hash is
-    ``sha256(prev || "\\n" || body)`` (raw in ``digests[i]``, hex in ``hexes[i]``); its line is the
+
+@numba.njit(cache=True, nogil=True)
+def _merkle_add(context, roots, count, top, digest):
+    """Append a record hash (``digest``, 32 bytes) to a tree of ``count`` leaves; returns its new ``top``.
+
+    ``roots[:top]`` are the roots of the perfect subtrees that make up the tree, largest first, one
+    per one bit of ``count``: the new leaf ``sha256(0x00 || digest)`` takes the next row and merges
+    (``sha256(0x01 || left || right)``, into the left row) with as many as ``count`` has trailing
+    one bits, one node hash per leaf amortised.
+    """
+    _sha256(context, _LEAF, digest, digest[:0], roots[top])
+    while count & 1:
+        top -= 1
+        _sha256(context, _NODE, roots[top], roots[top + 1], roots[top])  # inputs are read before out is written
+        count >>= 1
+    return top + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def merkle_extend(roots, count, digests):
+    """Append the record hashes ``digests`` (``(n, 32)``) to the tree ``roots`` of ``count`` leaves
+    (see :func:`_merkle_add`); returns the new count."""
+    context = np.empty(_CONTEXT_BYTES, dtype=np.uint8)
+    top = _subtrees(count)
+    for i in range(len(digests)):
+        top = _merkle_add(context, roots, count + i, top, digests[i])
+    return count + len(digests)
+
+
+@numba.njit(cache=True, nogil=True)
+def chain_lines(bodies, lengths, head, first_seq, out, line_ends, hexes, roots, count):
+    """Chain record bodies onto ``head`` (64 hex digits), write each stored line to ``out``, and
+    append the record hashes to the Merkle tree ``roots`` of ``count`` leaves (:func:`merkle_extend`).
+
+    ``bodies`` holds the bodies one after the other, body ``i`` being ``lengths[i]`` bytes (a JSON
+    object). Its hash is ``sha256(prev || "\\n" || body)`` (hex in ``hexes[i]``); its line is the
     body with ``,"chain":{"seq":..,"prev":"..","hash":".."}`` added inside the closing brace,
     followed by a newline; ``line_ends[i]`` is where line ``i`` ends (before its newline).
     Returns the number of bytes written.
     """
     context = np.empty(_CONTEXT_BYTES, dtype=np.uint8)
     newline = np.full(1, 10, dtype=np.uint8)
+    digest = np.empty(32, dtype=np.uint8)
     digits = np.empty(20, dtype=np.uint8)
+    top = _subtrees(count)
     prev = head
     at = 0
     start = 0
-    for i in range(len(ends)):
-        body = bodies[start:ends[i]]
-        _sha256(context, prev, newline, body, digests[i])
+    for i in range(len(lengths)):
+        body = bodies[start:start + lengths[i]]
+        _sha256(context, prev, newline, body, digest)
+        top = _merkle_add(context, roots, count + i, top, digest)
         for k in range(32):
-            hexes[i, 2 * k] = _HEX[digests[i, k] >> 4]
-            hexes[i, 2 * k + 1] = _HEX[digests[i, k] & 15]
+            hexes[i, 2 * k] = _HEX[digest[k] >> 4]
+            hexes[i, 2 * k + 1] = _HEX[digest[k] & 15]
         at = _put(out, at, body[:-1])
         at = _put(out, at, _SEQ)
-        seq, count = first_seq + i, 0
+        seq, count_digits = first_seq + i, 0
         while True:
-            digits[count] = 48 + seq % 10
+            digits[count_digits] = 48 + seq % 10
             seq //= 10
-            count += 1
+            count_digits += 1
             if seq == 0:
                 break
-        for k in range(count):
-            out[at + k] = digits[count - 1 - k]
-        at += count
+        for k in range(count_digits):
+            out[at + k] = digits[count_digits - 1 - k]
+        at += count_digits
         at = _put(out, at, _PREV)
         at = _put(out, at, prev)
         at = _put(out, at, _HASH)
@@ -122,27 +167,5 @@ def chain_lines(bodies, ends, head, first_seq, out, line_ends, hexes, digests):
         at = _put(out, at, _CLOSE)
         line_ends[i] = at - 1
         prev = hexes[i]
-        start = ends[i]
+        start += lengths[i]
     return at
-
-
-@numba.njit(cache=True, nogil=True)
-def merkle_leaves(digests):
-    """RFC 6962 leaf hashes ``sha256(0x00 || digest)`` of 32-byte record hashes."""
-    out = np.empty_like(digests)
-    context = np.empty(_CONTEXT_BYTES, dtype=np.uint8)
-    prefix = np.zeros(1, dtype=np.uint8)
-    for i in range(len(digests)):
-        _sha256(context, prefix, digests[i], digests[i, :0], out[i])
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def merkle_parents(level):
-    """RFC 6962 node hashes ``sha256(0x01 || left || right)`` of consecutive pairs of ``level``."""
-    out = np.empty((len(level) // 2, 32), dtype=np.uint8)
-    context = np.empty(_CONTEXT_BYTES, dtype=np.uint8)
-    prefix = np.ones(1, dtype=np.uint8)
-    for i in range(len(out)):
-        _sha256(context, prefix, level[2 * i], level[2 * i + 1], out[i])
-    return out

@@ -106,10 +106,12 @@ class Decisions:
         if not n:
             return []
         dumps = orjson.dumps
-        common = {k: v for k, v in self.versions.items() if k in TOP_LEVEL_VERSIONS}
-        shared = dumps({"timestamp": self.timestamp, **common,
-                        "versions": {k: v for k, v in self.versions.items() if k not in TOP_LEVEL_VERSIONS},
-                        "thresholds": self.thresholds, **self.provenance})[1:-1]
+        top: dict[str, str] = {}  # versions with a field of their own, then the others
+        others: dict[str, str] = {}
+        for k, v in self.versions.items():
+            (top if k in TOP_LEVEL_VERSIONS else others)[k] = v
+        shared = dumps({"timestamp": self.timestamp, **top, "versions": others, "thresholds": self.thresholds,
+                        **self.provenance})[1:-1]
         tail = b"," + shared + b',"transaction":'
         passed, failed = b',"errors":[]' + tail, b',"errors":' + dumps(self.errors) + tail
         rest = map((passed, failed).__getitem__, np.asarray(self.error_mask, dtype=bool).tolist())
@@ -137,7 +139,9 @@ class Decisions:
             values = values[:, columns]
         values.round(6, out=values)  # np.round, without its dispatch
         values += 0.0
-        codes = {code: orjson.dumps(code) + b',"risk_score":' for code in set(self.reason_code)}
+        codes = {}
+        for code in set(self.reason_code):
+            codes[code] = orjson.dumps(code) + b',"risk_score":'
         head = [map(_VERDICTS.__getitem__, self.decision.tolist()), map(codes.__getitem__, self.reason_code)]
         groups = _groups(values) if len(values) >= GROUP_AT else None
         if groups is not None:
@@ -153,22 +157,23 @@ class Decisions:
         return [*head, map(texts.__getitem__, groups[1])]
 
     def _explanations(self, n: int) -> list[bytes]:
-        """Each record's explanation (its factors' details, when any) followed by ``,"origin":``."""
-        if min(map(len, self.details.values()), default=n) < n:
-            raise IndexError("a factor has fewer details than the batch has records")
-        details = [(f, d) for f, d in self.details.items() if any(d)]
-        # in large batches only the records with a detail (few) are looked at
-        rows = range(n) if n < GROUP_AT else set().union(*(compress(range(n), d) for _, d in details))
+        """Each record's explanation (its factors' details, when any) followed by ``,"origin":``.
+
+        Only the records with a detail (few) are looked at."""
+        found: dict[int, dict[str, str]] = {}  # record → its explanation
+        for f, d in self.details.items():
+            if len(d) < n:
+                raise IndexError("a factor has fewer details than the batch has records")
+            if any(d):
+                for i in compress(range(n), d):
+                    found.setdefault(i, {})[f] = d[i]
         out = [b'{},"origin":'] * n
-        for i in rows:
-            explanation = {f: d[i] for f, d in details if d[i]}
-            if explanation:
-                out[i] = orjson.dumps(explanation) + b',"origin":'
+        for i, explanation in found.items():
+            out[i] = orjson.dumps(explanation) + b',"origin":'
         return out
 
 
-#: From this many records a batch writes each distinct row of factor values once (:meth:`Decisions._head`)
-#: and looks for explanations only in the records that have a detail.
+#: From this many records a batch writes each distinct row of factor values once (:meth:`Decisions._head`).
 GROUP_AT = 64
 _VERDICTS = [b',"decision":' + orjson.dumps(name) + b',"reason_code":' for name in DECISION_NAMES]
 

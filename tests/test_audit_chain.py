@@ -10,6 +10,7 @@ import pytest
 from aegis.audit_chain import (
     GENESIS,
     Chain,
+    ChainHead,
     MerkleAccumulator,
     _leaf,
     _node,
@@ -118,3 +119,18 @@ def test_an_empty_batch_leaves_the_chain_as_it_was():
     records = chain.extend([], [], [])
     assert len(records) == 0 and records.text == b"" and list(records) == []
     assert (chain.head.seq, chain.head.hash, chain.tree.root()) == head
+
+
+def test_chaining_keeps_the_merkle_root_of_the_unsealed_hashes_current():
+    """The chain kernel appends each record hash to the Merkle tree as it chains: from a chain reopened
+    with unsealed records, over batches of every size and across a seal, the tree's root is that of
+    the pending hashes."""
+    pending = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(11)]
+    chain = Chain(head=ChainHead(seq=11, hash=pending[-1]), pending=list(pending))
+    for n, size in enumerate([1, 0, 2, 3, 1, 8, 9, 64, 5, 100, 1, 255, 256, 7]):
+        if n == 9:
+            chain.seal("sink", "test", "key", lambda payload: b"signature", "2026-01-01T00:00:00Z")
+        chain.extend([f"u{i}" for i in range(size)], ["CLEAR"] * size,
+                     [b'{"n":%d,"i":%d}' % (n, i) for i in range(size)])
+        assert chain.tree.count == len(chain.pending)
+        assert chain.tree.root() == merkle_root(chain.pending), size

@@ -76,6 +76,7 @@ class AppendFile:
 
     def __init__(self, path: Path, fsync: FsyncPolicy, rotate_bytes: int | None = None, compress: bool = False):
         self.path = path
+        self._name = os.fspath(path)
         self.fsync = fsync
         self.rotate_bytes = rotate_bytes
         self.compress = compress
@@ -107,9 +108,10 @@ class AppendFile:
             fsync_directory(self.path.parent)
 
     def _follow_external_rotation(self) -> None:
-        """Reopen the path when someone moved the file away (``mv log log.1; touch log``, logrotate)."""
+        """Reopen the path when someone moved the file away (``mv log log.1; touch log``, logrotate):
+        one ``stat`` of the path per append (kept as a ``str``: no ``Path`` conversion each time)."""
         try:
-            st = os.stat(self.path)
+            st = os.stat(self._name)
             moved = (st.st_dev, st.st_ino) != self._identity
         except FileNotFoundError:
             moved = True

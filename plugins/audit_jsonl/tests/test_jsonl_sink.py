@@ -267,6 +267,22 @@ def test_a_log_moved_away_from_outside_is_followed(tmp_path):
     assert bodies(log.with_name("log.jsonl.bak")) == first.lines()
 
 
+@pytest.mark.parametrize("how", ["moved, no new file", "replaced"])
+def test_a_log_moved_or_replaced_is_noticed_before_the_next_write(tmp_path, how):
+    log = tmp_path / "audit" / "log.jsonl"
+    with sink(tmp_path) as h:
+        h.trail(checkpoint_every=1_000_000)
+        first, second = decisions_for(h, 5, 22), decisions_for(h, 5, 23)
+        h.audit(first)
+        if how == "replaced":  # a new file renamed over the log: the sink's file is unlinked
+            log.with_name("new.jsonl").touch()
+            os.replace(log.with_name("new.jsonl"), log)
+        else:
+            log.rename(log.with_name("log.jsonl.bak"))
+        h.audit(second)
+    assert bodies(log) == second.lines()
+
+
 def test_recent_uetrs_forget_whole_batches_but_keep_at_least_the_capacity():
     recent = RecentUetrs(100)
     batches = [[f"{b}-{i}" for i in range(30)] for b in range(10)]
