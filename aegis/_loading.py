@@ -10,6 +10,7 @@ the family, the plugin, its distribution and version, and lists what is installe
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -131,9 +132,9 @@ class LoadedPlugin:
     def path(self) -> str:
         return section_path(self.family, self.position, self.name)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """Registration name with pluggy, unique even if a plugin is used twice."""
+        """Registration name with pluggy, unique even if a plugin is used twice (looked up on every hook call)."""
         return f"{self.family}[{self.position}]:{self.name}" if self.position is not None else \
             f"{self.family}:{self.name}"
 
