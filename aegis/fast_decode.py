@@ -31,6 +31,7 @@ from aegis.model import (
     LATEST,
     TransactionRow,
     _account,
+    _epoch_ns,
     country_code,
 )
 
@@ -40,6 +41,8 @@ _PURPOSE = re.compile(r"[A-Z0-9]{1,4}").fullmatch
 _BIC_MATCH = _BIC.fullmatch
 #: the amount's bounds (``gt=0``; 20 digits of which 4 places leave 16 before the point) and unit
 _ZERO, _MAX_AMOUNT, _TICK = Decimal(0), Decimal(10**16), Decimal("0.0001")
+#: the bounds of the model's times (:data:`~aegis.model.EARLIEST`, :data:`~aegis.model.LATEST`) in nanoseconds
+_EARLIEST_NS, _LATEST_NS = _epoch_ns(EARLIEST), _epoch_ns(LATEST)
 #: from here a currency with thousandths might overflow the minor-units column (2^63 / 1000 is about 9.22e15)
 _LARGE_AMOUNT = 9.2e15
 
@@ -106,7 +109,7 @@ _RAW = msgspec.Raw
 # its columns first); a party's holds its canonical JSON too, a ``msgspec.Raw`` the encoder copies as
 # it stands. A value refused is never remembered.
 _PartyEntry = tuple[str, str | None, int, Any, FastParty]
-_TimeEntry = tuple[float, datetime]
+_TimeEntry = tuple[int, datetime]
 _AmountEntry = tuple[float, int, Decimal]
 #: parties by their raw JSON: (account, name, packed country code, canonical JSON, party)
 _PARTIES: dict[bytes, _PartyEntry] = {}
@@ -154,7 +157,7 @@ class _Upkeep:
             self.rows = self.remembered = 0
 
 
-#: times by their spelling: (POSIX timestamp, time); up to 32,768 of them, reviewed over 65,536
+#: times by their spelling: (nanoseconds since the epoch, time); up to 32,768 of them, reviewed over 65,536
 #: rows, resting for 524,288
 _TIMES: dict[str, _TimeEntry] = {}
 _KNOWN_TIME = _TIMES.get
@@ -194,14 +197,20 @@ def _time(created_at: str, remember: bool = True) -> _TimeEntry | None:
 
     msgspec's RFC 3339 parser reads every time it takes as the model does, except that it rounds
     fractional seconds beyond the sixth digit where the model truncates: those are left to the model.
+    The range is checked on the nanoseconds (comparing times costs two offset conversions in any zone
+    but UTC). They never decrease as the time increases (a correctly rounded quotient, a product and
+    a truncation), so a time strictly between the bounds' nanoseconds is within the model's range;
+    one that rounds to a bound is left to the model.
     """
     when = _CONVERT(created_at, datetime)
-    if not (when.tzinfo is not None and EARLIEST <= when < LATEST
-            # msgspec took 19 fixed characters: 7 digits next are a 7th fractional digit (or a
-            # "+hhmm" offset, left to the model as well)
-            and not created_at[20:27].isdigit()):
+    # msgspec took 19 fixed characters: 7 digits next are a 7th fractional digit (or a "+hhmm"
+    # offset, left to the model as well)
+    if when.tzinfo is None or created_at[20:27].isdigit():
         return None
-    entry = when.timestamp(), when
+    ns = _epoch_ns(when)
+    if not _EARLIEST_NS < ns < _LATEST_NS:
+        return None
+    entry = ns, when
     if remember:
         _TIMES_KEPT.remember(created_at, entry)
     return entry

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import chain
 from operator import itemgetter
 from typing import Annotated, Any, Literal
 
@@ -189,13 +190,23 @@ class AccountIndex:
         return len(self._ids)
 
     def intern(self, accounts: list[str]) -> np.ndarray:
+        """The ids of ``accounts``; new accounts get the next ids, in order of appearance.
+
+        Without the lock when every account is known (the common case). That is safe under the
+        GIL: ids are only ever added, never changed or removed, and looking up a ``str`` in a dict
+        is one atomic step, so a lookup finds an account with its final id or not at all. An
+        account not found sends the batch the locked way, which adds what is still missing.
+        """
         ids = self._ids
+        try:
+            return np.fromiter(map(ids.__getitem__, accounts), np.int64, len(accounts))
+        except KeyError:
+            pass
         with self._lock:
-            if not ids.keys() >= set(accounts):  # new accounts get the next ids, in order of appearance
-                for a in accounts:
-                    if a not in ids:
-                        ids[a] = len(ids)
-            return np.fromiter(map(ids.__getitem__, accounts), dtype=np.int64, count=len(accounts))
+            for a in accounts:
+                if a not in ids:
+                    ids[a] = len(ids)
+            return np.fromiter(map(ids.__getitem__, accounts), np.int64, len(accounts))
 
     def names(self, ids: np.ndarray) -> list[str]:
         """The account strings of ``ids`` (ids this index handed out)."""
@@ -267,17 +278,18 @@ class Batch:
     @classmethod
     def from_columns(cls, cols: BatchColumns, accounts: AccountIndex,
                      transactions: list[Transaction] | None = None) -> Batch:
-        """Intern the account strings (per process) and assemble the batch."""
-        return cls(
-            uetr=cols.uetr, created_at_ns=cols.created_at_ns, amount=cols.amount, amount_minor=cols.amount_minor,
-            currency=cols.currency, debtor_account=accounts.intern(cols.debtor_account),
-            creditor_account=accounts.intern(cols.creditor_account), debtor_country=cols.debtor_country,
-            creditor_country=cols.creditor_country, debtor_balance_before=cols.debtor_balance_before,
-            debtor_name=cols.debtor_name, creditor_name=cols.creditor_name, channel=cols.channel,
-            origins=cols.origins, labels=cols.labels, shard=cols.shard,
-            debtor_account_str=cols.debtor_account, creditor_account_str=cols.creditor_account,
-            _transactions=transactions, _canonical=cols.canonical,
-        )
+        """Intern the account strings (per process) and assemble the batch.
+
+        Debtors and creditors are interned in one call (debtors first, so new accounts get the
+        ids two calls would give them); the fields are passed in order, positionally, which is
+        cheaper than by name (a test checks that each lands in the field of its name).
+        """
+        n = len(cols.uetr)
+        ids = accounts.intern(cols.debtor_account + cols.creditor_account)
+        return cls(cols.uetr, cols.created_at_ns, cols.amount, cols.amount_minor, cols.currency, ids[:n], ids[n:],
+                   cols.debtor_country, cols.creditor_country, cols.debtor_balance_before, cols.debtor_name,
+                   cols.creditor_name, cols.channel, cols.origins, cols.labels, cols.shard, cols.debtor_account,
+                   cols.creditor_account, transactions, cols.canonical)
 
     def canonical_json(self) -> list[bytes]:
         """Canonical JSON of each transaction (what audit records embed), computed once."""
@@ -360,7 +372,11 @@ class BatchColumns:
     def of_fields(cls, rows: list[tuple], origins: list[str] | None = None,
                   labels: dict[str, np.ndarray] | None = None, shard: np.ndarray | None = None) -> BatchColumns:
         """Columns of validated rows given as :data:`ROW_FIELDS` tuples (:meth:`TransactionRow.fields`),
-        each column cut in one pass over the rows."""
+        each column cut in one pass over the rows.
+
+        Few numpy calls, whatever the batch's size (what counts for a batch of one transaction): the
+        int64 columns are views of one array, and so are the int16 ones.
+        """
         n = len(rows)
         (uetr, times, amounts, currency, debtors, creditors, balances, channel,
          canonical) = zip(*rows, strict=True) if n else [()] * len(ROW_FIELDS)
@@ -368,26 +384,21 @@ class BatchColumns:
         if not _MINOR_EXPONENT.keys().isdisjoint(currency):
             minor = [a[1] if c not in _MINOR_EXPONENT else int(a[2].scaleb(_MINOR_EXPONENT[c]))
                      for a, c in zip(amounts, currency, strict=True)]
-        return cls(
-            uetr=list(uetr),
-            created_at_ns=_epoch_ns(list(map(_FIRST, times))),
-            amount=np.fromiter(map(_FIRST, amounts), dtype=np.float64, count=n),
-            amount_minor=np.fromiter(minor, dtype=np.int64, count=n),
-            currency=list(currency),
-            debtor_account=list(map(_FIRST, debtors)),
-            creditor_account=list(map(_FIRST, creditors)),
-            debtor_country=np.fromiter(map(_THIRD, debtors), dtype=np.int16, count=n),
-            creditor_country=np.fromiter(map(_THIRD, creditors), dtype=np.int16, count=n),
-            debtor_balance_before=np.full(n, _NAN) if balances.count(None) == n else
-            np.array([_NAN if b is None else b for b in balances], dtype=np.float64),
-            debtor_name=list(map(_SECOND, debtors)),
-            creditor_name=list(map(_SECOND, creditors)),
-            channel=list(channel),
-            origins=origins if origins is not None else [""] * n,
-            labels=labels or {},
-            canonical=list(canonical) if n and None not in canonical else None,
-            shard=None if shard is None else np.asarray(shard, dtype=np.int32),
-        )
+        if balances.count(None) == n:  # the common case: no balance given
+            balance = np.empty(n)
+            balance.fill(_NAN)
+        else:
+            balance = np.fromiter((_NAN if b is None else b for b in balances), np.float64, n)
+        # numpy's calls are positional: parsing keywords costs them more than filling a small array
+        ints = np.fromiter(chain(map(_FIRST, times), minor), np.int64, 2 * n)
+        countries = np.fromiter(chain(map(_THIRD, debtors), map(_THIRD, creditors)), np.int16, 2 * n)
+        return cls(  # positionally, in the fields' order: cheaper than by name
+            list(uetr), ints[:n], np.fromiter(map(_FIRST, amounts), np.float64, n), ints[n:], list(currency),
+            list(map(_FIRST, debtors)), list(map(_FIRST, creditors)), countries[:n], countries[n:], balance,
+            list(map(_SECOND, debtors)), list(map(_SECOND, creditors)), list(channel),
+            origins if origins is not None else [""] * n, labels or {},
+            list(canonical) if n and all(canonical) else None,  # JSON documents (never empty) or None
+            None if shard is None else np.asarray(shard, np.int32))
 
 
 def _joined(values: list[Any]) -> Any:
@@ -430,11 +441,10 @@ def _unpickle_columns(n: int, uetr: Any, created_at_ns: np.ndarray, amount: np.n
         _split(creditor_name, n), _split(channel, n), _split(origins, n), labels, canonical, shard)
 
 
-def _epoch_ns(stamps: list[float]) -> np.ndarray:
-    """``int(stamp * 1_000_000) * 1000`` of each POSIX timestamp, vectorised (numpy does the same
-    float product and truncation). The model keeps times within years 1678 to 2261, inside int64
-    nanoseconds."""
-    return (np.array(stamps, dtype=np.float64) * 1_000_000).astype(np.int64) * 1000
+def _epoch_ns(when: datetime) -> int:
+    """A time as int64 nanoseconds since the epoch, in whole microseconds: ``int(stamp * 1_000_000) * 1000``
+    of its POSIX timestamp. The model keeps times within years 1678 to 2261, inside int64."""
+    return int(when.timestamp() * 1_000_000) * 1000
 
 
 class TransactionRow(msgspec.Struct, frozen=True, gc=False):
@@ -465,7 +475,7 @@ class TransactionRow(msgspec.Struct, frozen=True, gc=False):
     def fields(self) -> tuple:
         """The row's :data:`ROW_FIELDS` (what :meth:`BatchColumns.of_fields` cuts columns from)."""
         debtor, creditor, amount = self.debtor, self.creditor, self.amount
-        return (self.uetr, (self.created_at.timestamp(), self.created_at),
+        return (self.uetr, (_epoch_ns(self.created_at), self.created_at),
                 (float(amount), int(amount.scaleb(2)), amount), self.currency,
                 (debtor.account, debtor.name, country_code(debtor.country), None, debtor),
                 (creditor.account, creditor.name, country_code(creditor.country), None, creditor),
@@ -475,12 +485,12 @@ class TransactionRow(msgspec.Struct, frozen=True, gc=False):
 _NAN = float("nan")
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 #: A row as a plain tuple, what batch columns are cut from in one pass per column
-#: (:meth:`BatchColumns.of_fields`): the UETR; the time as ``(POSIX timestamp, datetime)``; the
-#: amount as ``(float, value in hundredths, Decimal)``; the currency; each party as ``(account, name,
-#: country packed by country_code, what the encoder writes or None, party)``; the debtor's balance
-#: (``Decimal`` or ``None``); the channel; the canonical JSON (or ``None``). The fast decoder builds
-#: these directly, sharing the tuples of times, amounts and parties it has seen
-#: (:func:`aegis.fast_decode.fast_batch`).
+#: (:meth:`BatchColumns.of_fields`): the UETR; the time as ``(nanoseconds since the epoch, datetime)``
+#: (:func:`_epoch_ns`); the amount as ``(float, value in hundredths, Decimal)``; the currency; each
+#: party as ``(account, name, country packed by country_code, what the encoder writes or None,
+#: party)``; the debtor's balance (``Decimal`` or ``None``); the channel; the canonical JSON (or
+#: ``None``). The fast decoder builds these directly, sharing the tuples of times, amounts and
+#: parties it has seen (:func:`aegis.fast_decode.fast_batch`).
 ROW_FIELDS = ("uetr", "created_at", "amount", "currency", "debtor", "creditor", "debtor_balance_before", "channel",
               "canonical")
 

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import pickle
+import random
+import sys
+import threading
 from dataclasses import fields
 
 import numpy as np
 import orjson
 
 from aegis.decode import decode, decode_columns
-from aegis.model import TRANSACTION, AccountIndex, BatchColumns, RawBatch, TransactionRow, _joined, _split
+from aegis.model import (
+    TRANSACTION,
+    AccountIndex,
+    Batch,
+    BatchColumns,
+    RawBatch,
+    TransactionRow,
+    _joined,
+    _split,
+)
 from aegis.testing.samples import transactions
 
 
@@ -164,3 +176,53 @@ def test_joined_columns_round_trip():
     for values in cases:
         assert _split(_joined(values), len(values)) == values
     assert _joined(["a", "b"]) == "a\nb" and _joined([None, None]) is None and _joined(["a\n"]) == ["a\n"]
+
+
+def test_a_batch_holds_each_column_under_its_name():
+    """:meth:`Batch.from_columns` passes the columns positionally: each lands in the field of its name;
+    debtors and creditors, interned in one call, get the ids two calls (debtors first) would give."""
+    txs = transactions(6, accounts=4)
+    cols, _ = decode_columns([orjson.dumps(t) for t in txs], [f"o{i}" for i in range(6)], {"is_fraud": [0, 1] * 3},
+                             [], [3, 1, 4, 1, 5, 9])
+    batch = Batch.from_columns(cols, AccountIndex())
+    renamed = {"debtor_account": "debtor_account_str", "creditor_account": "creditor_account_str",
+               "canonical": "_canonical"}
+    assert {f.name for f in fields(batch)} == {*(renamed.get(f.name, f.name) for f in fields(cols)),
+                                               "debtor_account", "creditor_account", "_transactions"}
+    for f in fields(cols):
+        assert getattr(batch, renamed.get(f.name, f.name)) is getattr(cols, f.name), f.name
+    assert batch._transactions is None
+    apart = AccountIndex()
+    assert batch.debtor_account.tolist() == apart.intern(cols.debtor_account).tolist()
+    assert batch.creditor_account.tolist() == apart.intern(cols.creditor_account).tolist()
+
+
+def test_account_ids_stay_dense_and_consistent_across_threads():
+    """Known accounts are looked up without the lock while other threads add new ones (threads
+    racing through the same batches): every account gets one id, ids stay dense, and every
+    batch's ids name its own accounts."""
+    index = AccountIndex()
+    rng = random.Random(5)
+    accounts = [f"ACC-{i:05d}" for i in range(4000)]
+    batches = [rng.choices(accounts[:50 + 4 * i], k=rng.randint(1, 40)) for i in range(1000)]
+    start = threading.Barrier(4)
+    results: list[tuple[list[str], np.ndarray]] = []
+
+    def intern(step: int) -> None:
+        start.wait()
+        results.extend((batch, index.intern(batch)) for batch in batches[::step])
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often, in the middle of a batch
+    try:
+        threads = [threading.Thread(target=intern, args=(step,)) for step in (1, 1, 2, 3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    seen = {a for batch in batches for a in batch}
+    assert len(index) == len(seen) and sorted(index.intern(sorted(seen)).tolist()) == list(range(len(seen)))
+    assert len(results) == 2 * 1000 + 500 + 334
+    assert all(index.names(ids) == batch for batch, ids in results)

@@ -4,6 +4,7 @@ same values and the same canonical JSON; what it cannot vouch for, it leaves to 
 from __future__ import annotations
 
 import json
+from datetime import timedelta, timezone
 
 import numpy as np
 import orjson
@@ -14,7 +15,17 @@ from hypothesis import strategies as st
 from aegis import fast_decode
 from aegis.decode import decode, decode_columns
 from aegis.fast_decode import fast_batch, fast_row
-from aegis.model import _MINOR_EXPONENT, TRANSACTION, AccountIndex, BatchColumns, RawBatch, Transaction, country_code
+from aegis.model import (
+    _MINOR_EXPONENT,
+    EARLIEST,
+    LATEST,
+    TRANSACTION,
+    AccountIndex,
+    BatchColumns,
+    RawBatch,
+    Transaction,
+    country_code,
+)
 from aegis.testing.samples import german_iban, transactions
 
 SAMPLE = transactions(1)[0]
@@ -220,6 +231,21 @@ def test_nanosecond_columns_are_the_timestamps_in_whole_microseconds(times):
     assert not rejects
     assert batch.created_at_ns.tolist() == [int(t.created_at.timestamp() * 1_000_000) * 1000
                                             for t in batch.transactions]
+
+
+@pytest.mark.parametrize("bound", [EARLIEST, LATEST])
+def test_times_at_the_ends_of_the_range_agree_with_the_model(bound):
+    """The fast path checks the range on rounded nanoseconds: a time it takes is within the model's
+    range, in any zone; one at a bound or a few microseconds off may be left to the model."""
+    for minutes in (0, 61, -1439, 1439):
+        zone = timezone(timedelta(minutes=minutes))
+        for micros in (-1_000_001, -1001, -3, -2, -1, 0, 1, 2, 3, 1001, 1_000_001):
+            when = (bound + timedelta(microseconds=micros)).astimezone(zone).isoformat(timespec="microseconds")
+            tx = {**SAMPLE, "created_at": when}
+            _assert_agrees(tx)
+            _assert_agrees(orjson.dumps(tx))
+            if abs(micros) > 1000:  # clearly inside or outside: taken exactly when inside
+                assert (fast_row(tx) is not None) == (micros > 0 if bound is EARLIEST else micros < 0), when
 
 
 # -- a batch at once: fast_batch and the columns cut from its rows ------------------------------------
