@@ -9,7 +9,9 @@ at 500 requests/s (50,000 TPS), over ``--connections`` DEALER sockets. The serve
 deployment started with ``aegis run`` in its own process (socket ingress → rules → JSONL audit,
 env secrets in permissive mode), once per audit fsync policy; every transaction has a fresh UETR.
 The floor is a bare ZeroMQ ROUTER echo server (Python, own process) under the same load.
-Figures are medians of ``--runs`` runs. The last line of output is one JSON object of them all.
+Figures are medians of ``--runs`` runs. Then the screening stages (decode, scoring, decide, record
+rendering, audit write) are timed in this process for batches of 1 and 100, to show where a
+request's time goes. The last line of output is one JSON object of them all.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import zmq
 
 from aegis.client import Client, ScreeningTimeout
 from aegis.client.wire import BUSY, OK, SCREEN
+from aegis.config import parse_outline
 from aegis.testing.samples import transactions
 
 REPO = Path(__file__).resolve().parents[1]
@@ -167,9 +170,9 @@ def wait_ready(endpoint: str, proc: subprocess.Popen, timeout: float = 90) -> No
     raise RuntimeError(f"{endpoint} not ready within {timeout} s")
 
 
-def start_aegis(workdir: Path, port: int, fsync: str, decode_workers: int = 0,
-                inline_intake: bool = True) -> subprocess.Popen:
-    config = {
+def deployment(workdir: Path, port: int, fsync: str, decode_workers: int = 0, inline_intake: bool = True) -> dict:
+    """The served deployment: socket ingress → rules → JSONL audit, env secrets in permissive mode."""
+    return {
         "deployment": "bench-sidecar", "security_mode": "permissive", "log_level": "WARNING",
         "secrets": {"plugin": "env", "config": {"key_dir": str(workdir / "keys")}},
         "ingress": [{"plugin": "socket", "config": {"host": "127.0.0.1", "port": port}}],
@@ -178,10 +181,61 @@ def start_aegis(workdir: Path, port: int, fsync: str, decode_workers: int = 0,
         "pipeline": {"batch_size": 4096, "decode_workers": decode_workers, "inline_intake": inline_intake,
                      "state_dir": str(workdir / "state")},
     }
+
+
+def start_aegis(workdir: Path, port: int, fsync: str, decode_workers: int = 0,
+                inline_intake: bool = True) -> subprocess.Popen:
     path = workdir / "aegis.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path.write_text(yaml.safe_dump(deployment(workdir, port, fsync, decode_workers, inline_intake)))
     return subprocess.Popen([AEGIS, "run", "-c", str(path), "--no-progress"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env={**os.environ, "AEGIS_LOG_LEVEL": "WARNING"})
+
+
+STAGES = ("decode", "score", "decide", "render", "audit write")
+
+
+def stage_costs(workdir: Path, payloads: Payloads, sizes: tuple[int, ...] = (1, 100),
+                batches: int = 2000) -> dict[str, dict[str, float]]:
+    """Median µs per batch of each screening stage, batches of ``size`` fresh payloads, in this process.
+
+    The same deployment as served (``fsync: interval``), its stages called one after the other on
+    one thread, as the sidecar's screening thread does; ZeroMQ reading and replying are not in it.
+    """
+    from aegis.decide import decide
+    from aegis.decode import decode
+    from aegis.deployment import started
+    from aegis.model import RawBatch
+    from aegis.pipeline import Pipeline, batch_gc
+
+    config = parse_outline(deployment(workdir, 0, "interval"), environ={})
+    out: dict[str, dict[str, float]] = {}
+    with started(config) as host, batch_gc():
+        pipeline = Pipeline(host, config)
+        pipeline.trail.open()
+        for size in sizes:
+            rounds = batches if size < 10 else batches // 4
+            frames = payloads.frames(size * rounds)
+            spent: dict[str, list[float]] = {stage: [] for stage in STAGES}
+            for r in range(rounds):
+                raw = RawBatch(source="bench", payloads=frames[r * size:(r + 1) * size],
+                               origins=[f"bench#{r}.{i}" for i in range(size)])
+                t0 = time.perf_counter()
+                batch, _ = decode(raw, pipeline.accounts)
+                t1 = time.perf_counter()
+                results = host.score(batch)
+                t2 = time.perf_counter()
+                decisions = decide(batch, results, config.decision, {"run": pipeline.run_id})
+                t3 = time.perf_counter()
+                decisions.lines()
+                t4 = time.perf_counter()
+                pipeline.trail.write(decisions)
+                t5 = time.perf_counter()
+                for stage, took in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+                    spent[stage].append(took)
+            warm = rounds // 4  # first batches compile and fill caches
+            out[f"batch{size}"] = {stage: round(statistics.median(v[warm:]) * 1e6, 1) for stage, v in spent.items()}
+            out[f"batch{size}"]["total"] = round(sum(out[f"batch{size}"][s] for s in STAGES), 1)
+    return out
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -243,12 +297,17 @@ def main() -> int:
                                                           args, payloads)
             finally:
                 stop(proc)
+        stages = stage_costs(Path(tmp) / "stages", payloads)
     print_table(results, args)
+    print("Screening stages in one process, median µs per batch (ZeroMQ reading and replying not included):")
+    for name, costs in stages.items():
+        print(f"  {name:<9} " + "  ".join(f"{stage} {costs[stage]:,.1f}" for stage in (*STAGES, "total")))
+    print()
     print(json.dumps({"bench": "sidecar", "seconds": args.seconds, "runs": args.runs, "intake": args.intake,
                       "connections": args.connections, "cpus": os.cpu_count(), "python": platform.python_version(),
                       "scenarios": {s.name: {"batch": s.batch, "requests_per_s": s.requests_per_s, "tps": s.tps,
                                              "p99_target_ms": s.p99_target_ms} for s in SCENARIOS},
-                      "results": results}))
+                      "results": results, "stage_us": stages}))
     return 0
 
 
