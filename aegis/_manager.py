@@ -121,7 +121,8 @@ class PluginHost:
         for lp in self.plugins:
             others = [p.instance for p in self.plugins if p is not lp]
             for hook in hookspecs.hook_names():
-                self._callers[(hook, lp.key)] = self.pm.subset_hook_caller(hook, remove_plugins=others)
+                caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
+                self._callers[(hook, lp.key)] = _direct(caller) or caller
 
     def _resolve_refs(self, lp: LoadedPlugin):
         from aegis.config import secret_refs
@@ -355,3 +356,25 @@ def unpack_shard_state(data: bytes, shard: int) -> dict[str, bytes]:
     except (struct.error, UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"shard {shard}: state checkpoint is corrupt ({exc})") from None
     return parts
+
+
+def _direct(caller: pluggy.HookCaller) -> Callable[..., Any] | None:
+    """``caller`` as a plain call of its one implementation, as pluggy would make it (arguments by
+    the names the implementation takes, a list of the non-``None`` result unless ``firstresult``),
+    without pluggy's per-call machinery, which costs more than many small hooks themselves (the
+    kernel calls a few per batch, and sidecar batches hold one payment). ``None`` when pluggy is
+    needed: no implementation, several, or a wrapper."""
+    impls = caller.get_hookimpls()
+    if len(impls) != 1 or impls[0].hookwrapper or impls[0].wrapper:
+        return None
+    function, names = impls[0].function, impls[0].argnames
+    first = bool(caller.spec and caller.spec.opts.get("firstresult"))
+
+    def call(**kwargs: Any) -> Any:
+        try:
+            args = [kwargs[name] for name in names]
+        except KeyError as exc:
+            raise pluggy.HookCallError(f"hook call must provide argument {exc.args[0]!r}") from None
+        result = function(*args)
+        return result if first else ([] if result is None else [result])
+    return call

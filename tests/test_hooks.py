@@ -379,3 +379,34 @@ def test_hook_aegis_metrics_observe(recorder):
     assert sum(o["block"] for o in observed) == 1
     assert sum(o["rejects"] for o in observed) == 1
     assert [o["drops"] for o in observed] == [1, 0]  # what the ingress reported refusing
+
+
+@pytest.mark.parametrize("returned", [None, 0, "x", ["a"]])
+def test_direct_dispatch_answers_as_pluggy_does(returned):
+    """The host calls a hook with one implementation without pluggy's per-call machinery; what
+    comes back (firstresult or a list of non-None results) and a missing argument are as with pluggy."""
+    import pluggy
+
+    from aegis._manager import _direct, new_plugin_manager
+    from aegis.hookspecs import hookimpl
+
+    class Plugin:
+        @hookimpl
+        def aegis_audit_known(self, uetrs):  # not firstresult
+            return returned
+
+        @hookimpl
+        def aegis_ingress_poll(self, context, max_records):  # firstresult
+            return (returned, context, max_records)
+
+    pm = new_plugin_manager()
+    pm.register(Plugin())
+    for hook, kwargs in (("aegis_audit_known", {"context": "c", "uetrs": ["u"]}),
+                         ("aegis_ingress_poll", {"context": "c", "max_records": 3})):
+        caller = getattr(pm.hook, hook)
+        direct = _direct(caller)
+        assert direct is not None and direct(**kwargs) == caller(**kwargs)
+    with pytest.raises(pluggy.HookCallError):
+        _direct(pm.hook.aegis_ingress_poll)(context="c")
+    pm.register(Plugin(), name="second")  # two implementations: pluggy does the calling
+    assert _direct(pm.hook.aegis_audit_known) is None
