@@ -149,3 +149,26 @@ def test_rejects_and_protocol_errors_are_answered_from_the_acknowledgement(tmp_p
         assert results[1]["index"] == 1 and "Invalid JSON" in results[1]["error"]
         status, results = replies[b"bad"]
         assert status == ERROR and results == [{"error": "unknown verb 'HELLO': expected SCREEN, RETRY or PING"}]
+
+
+def test_inline_poll_takes_the_socket_over_and_replies_from_the_ack(tmp_path, sockets):
+    """aegis_ingress_poll_inline: the calling thread serves the socket (the I/O thread ends), the
+    acknowledgement sends the reply at once, and a self-test on that thread still gets its ping."""
+    with harness(tmp_path) as h:
+        client = sockets.dealer(h.plugin.endpoint)
+        client.send_multipart([b"r1", SCREEN, orjson.dumps(transactions(1, seed=5)[0])])
+        raw = None
+        for _ in range(100):
+            raw = h.call("aegis_ingress_poll_inline", max_records=10)
+            if raw is not None:
+                break
+        assert raw is not None and len(raw.payloads) == 1
+        assert h.plugin.zmq.served_here and h.plugin.zmq._thread is None
+        acknowledge(h, raw)  # sends from here: no other thread is left to do it
+        request_id, status, _ = sockets.receive(client, timeout_ms=1000)
+        assert (request_id, status) == (b"r1", OK)
+        results = h.plugin.aegis_self_test()
+        assert [r.ok for r in results] == [True, True], results
+        client.send_multipart([b"p", PING])
+        assert h.call("aegis_ingress_poll_inline", max_records=10) is None  # a ping is no batch
+        assert sockets.receive(client, timeout_ms=1000)[:2] == [b"p", PONG]
