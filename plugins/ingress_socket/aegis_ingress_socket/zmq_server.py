@@ -35,6 +35,7 @@ log = logging.getLogger("aegis.ingress.socket")
 #: Messages read per wake-up before replies get their turn again.
 READ_BURST = 256
 _MORE = int(zmq.SNDMORE)
+_RCVMORE = int(zmq.RCVMORE)
 
 
 class ZmqServer:
@@ -235,12 +236,15 @@ class ZmqServer:
         return name
 
     def _read(self, router: zmq.Socket) -> None:
+        recv, more = router.recv, router.get
         for _ in range(READ_BURST):
             try:
-                first = router.recv(zmq.NOBLOCK, copy=False)
+                first = recv(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
-            frames = [first.bytes, *router.recv_multipart()] if first.more else [first.bytes]
+            frames = [first.bytes]
+            while more(_RCVMORE):  # plain-int option: recv_multipart converts it to an enum per frame
+                frames.append(recv(0))
             self._handle(router, self._peer(first), frames)
 
     def _handle(self, router: zmq.Socket, peer: str, frames: list[bytes]) -> None:
