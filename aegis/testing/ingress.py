@@ -5,7 +5,9 @@ put the given JSON transaction documents into the source out of band (write a fi
 to a topic, ...) and return the plugin's config section reading them.
 
 Capability flags: ``finite`` (the source ends and marks its last batch ``final``),
-``resumable`` (acknowledged records are not delivered again after a restart).
+``resumable`` (acknowledged records are not delivered again after a restart). A source that
+implements the optional ``aegis_ingress_poll_inline`` must deliver through it as through
+``aegis_ingress_poll``.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from aegis.testing.samples import transactions
 
 
 def _drain(h: PluginHarness, max_records: int = 64, limit: int | None = None,
-           timeout: float = 20.0) -> list[RawBatch]:
-    """Poll until a final batch, ``limit`` records, or ``timeout``."""
+           timeout: float = 20.0, hook: str = "aegis_ingress_poll") -> list[RawBatch]:
+    """Poll (with ``hook``) until a final batch, ``limit`` records, or ``timeout``."""
     batches: list[RawBatch] = []
     seen = 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        raw = h.call("aegis_ingress_poll", max_records=max_records)
+        raw = h.call(hook, max_records=max_records)
         if raw is None:
             time.sleep(0.01)
             continue
@@ -58,7 +60,16 @@ class IngressPluginTests(PluginTests):
         return self.source_config(tmp_path, [orjson.dumps(t) for t in sample])
 
     def test_delivers_every_record_once_in_order(self, harness, sample):
-        batches = _drain(harness, limit=len(sample))
+        self._check_delivery(harness, sample, "aegis_ingress_poll")
+
+    def test_inline_poll_delivers_every_record_once_in_order(self, harness, sample):
+        if not callable(getattr(harness.plugin, "aegis_ingress_poll_inline", None)):
+            pytest.skip("plugin does not implement aegis_ingress_poll_inline")
+        self._check_delivery(harness, sample, "aegis_ingress_poll_inline")
+
+    @staticmethod
+    def _check_delivery(harness: PluginHarness, sample: list[dict], hook: str) -> None:
+        batches = _drain(harness, limit=len(sample), hook=hook)
         accounts = AccountIndex()
         uetrs = []
         for raw in batches:
