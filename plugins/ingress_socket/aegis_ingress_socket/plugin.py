@@ -147,8 +147,8 @@ class SocketIngress:
             self.zmq.take_over()
             self.intake.waker = self.zmq.wake  # gRPC requests wake the poller
         self.zmq.serve(0)
-        if not self.intake.waiting:
-            self.zmq.serve(self.config.poll_wait_ms / 1000)
+        if not self.intake.waiting:  # at least 1 ms: the kernel polls again at once (a request ends the wait)
+            self.zmq.serve(max(self.config.poll_wait_ms, 1.0) / 1000)
         return self.intake.next_batch(max_records, 0)
 
     @hookimpl

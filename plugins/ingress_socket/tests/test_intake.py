@@ -172,3 +172,15 @@ def test_inline_poll_takes_the_socket_over_and_replies_from_the_ack(tmp_path, so
         client.send_multipart([b"p", PING])
         assert h.call("aegis_ingress_poll_inline", max_records=10) is None  # a ping is no batch
         assert sockets.receive(client, timeout_ms=1000)[:2] == [b"p", PONG]
+
+
+def test_inline_poll_waits_for_requests_even_with_poll_wait_0(tmp_path):
+    """The kernel polls an inline source again at once: with nothing to read, a poll must still
+    wait (at least a millisecond) rather than spin the screening thread."""
+    with harness(tmp_path, poll_wait_ms=0) as h:
+        started = time.perf_counter()
+        polls = 0
+        while time.perf_counter() - started < 0.2:
+            assert h.call("aegis_ingress_poll_inline", max_records=10) is None
+            polls += 1
+        assert polls <= 200  # 1 ms or more each, against tens of thousands when spinning
