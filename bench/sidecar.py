@@ -9,9 +9,11 @@ at 500 requests/s (50,000 TPS), over ``--connections`` DEALER sockets. The serve
 deployment started with ``aegis run`` in its own process (socket ingress → rules → JSONL audit,
 env secrets in permissive mode), once per audit fsync policy; every transaction has a fresh UETR.
 The floor is a bare ZeroMQ ROUTER echo server (Python, own process) under the same load.
-Figures are medians of ``--runs`` runs. Then the screening stages (decode, scoring, decide, record
-rendering, audit write) are timed in this process for batches of 1 and 100, to show where a
-request's time goes. The last line of output is one JSON object of them all.
+Figures are medians of ``--runs`` runs; "main thr" is how busy the server's main thread was (the
+one that reads, screens and replies), in CPU seconds per second: the headroom left. Then the
+screening stages (decode, scoring, decide, record rendering, audit write) are timed in this
+process for batches of 1 and 100, to show where a request's time goes. The last line of output is
+one JSON object of them all.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,8 +95,12 @@ class Payloads:
         return out
 
 
-def run_load(endpoint: str, scenario: Scenario, seconds: float, connections: int, payloads: Payloads) -> dict:
-    """Send on the fixed schedule, collect replies, return throughput and latency percentiles."""
+def run_load(endpoint: str, scenario: Scenario, seconds: float, connections: int, payloads: Payloads,
+             probe: Callable[[], float] | None = None) -> dict:
+    """Send on the fixed schedule, collect replies, return throughput and latency percentiles.
+
+    ``probe`` (a server CPU-seconds counter) is read as the clock starts and after the last reply;
+    its increase per second of that window is returned as ``probe_rate``."""
     total = int(scenario.requests_per_s * seconds)
     frames = payloads.frames(total * scenario.batch)
     requests = [frames[i * scenario.batch:(i + 1) * scenario.batch] for i in range(total)]
@@ -109,6 +116,7 @@ def run_load(endpoint: str, scenario: Scenario, seconds: float, connections: int
         socks.append(s)
     time.sleep(0.2)  # connections up before the clock starts
     interval = 1.0 / scenario.requests_per_s
+    probed = probe() if probe is not None else 0.0
     latency = np.full(total, np.nan)
     busy = sent = received = 0
     start = time.perf_counter() + 0.01
@@ -144,6 +152,7 @@ def run_load(endpoint: str, scenario: Scenario, seconds: float, connections: int
                 elif reply[1] == BUSY:
                     busy += 1
         last = time.perf_counter()
+    probe_rate = (probe() - probed) / (last - start) if probe is not None else None
     for s in socks:
         s.close()
     ctx.term()
@@ -153,7 +162,8 @@ def run_load(endpoint: str, scenario: Scenario, seconds: float, connections: int
             "tps": round(len(ok) * scenario.batch / (last - start), 1),
             "p50_ms": round(float(np.percentile(ms, 50)), 3) if len(ms) else None,
             "p99_ms": round(float(np.percentile(ms, 99)), 3) if len(ms) else None,
-            "p999_ms": round(float(np.percentile(ms, 99.9)), 3) if len(ms) else None}
+            "p999_ms": round(float(np.percentile(ms, 99.9)), 3) if len(ms) else None,
+            "probe_rate": probe_rate}
 
 
 def wait_ready(endpoint: str, proc: subprocess.Popen, timeout: float = 90) -> None:
@@ -247,15 +257,34 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(stat_path: str) -> float:
+    """User + system CPU time of a process or thread, from its /proc stat file."""
+    with open(stat_path) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def run_with_cpu(pid: int, endpoint: str, scenario: Scenario, args: argparse.Namespace, payloads: Payloads) -> dict:
+    """One measured run, plus how busy the server's main thread was during it (the thread that reads,
+    screens and replies, in inline intake): its CPU seconds per second."""
+    result = run_load(endpoint, scenario, args.seconds, args.connections, payloads,
+                      probe=lambda: cpu_seconds(f"/proc/{pid}/task/{pid}/stat"))
+    result["main_thread_busy"] = round(result.pop("probe_rate"), 3)
+    return result
+
+
 def measure(server: str, endpoint: str, proc: subprocess.Popen, args: argparse.Namespace,
             payloads: Payloads) -> dict[str, dict]:
     wait_ready(endpoint, proc)
     out = {}
     for scenario in SCENARIOS:
         run_load(endpoint, scenario, 0.5, args.connections, payloads)  # warm-up (JIT, caches, connections)
-        runs = [run_load(endpoint, scenario, args.seconds, args.connections, payloads) for _ in range(args.runs)]
+        runs = [run_with_cpu(proc.pid, endpoint, scenario, args, payloads) for _ in range(args.runs)]
         median = {k: statistics.median([r[k] for r in runs if r[k] is not None] or [float("nan")])
-                  for k in ("tps", "p50_ms", "p99_ms", "p999_ms")}
+                  for k in ("tps", "p50_ms", "p99_ms", "p999_ms", "main_thread_busy")}
         median.update(busy=sum(r["busy"] for r in runs), lost=sum(r["lost"] for r in runs),
                       p99_runs_ms=[r["p99_ms"] for r in runs])
         out[scenario.name] = median
@@ -328,7 +357,7 @@ def print_table(results: dict[str, dict], args: argparse.Namespace) -> None:
     print(f"\nSidecar latency, open loop, {args.connections} connections, median of {args.runs} runs of "
           f"{args.seconds:g} s ({os.cpu_count()} CPUs, load generator in the same machine)\n")
     header = f"{'server':<22} {'scenario':<28} {'achieved TPS':>12} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} " \
-             f"{'busy':>6} {'target p99':>10}"
+             f"{'busy':>6} {'main thr':>8} {'target p99':>10}"
     print(header)
     print("-" * len(header))
     for server, by_scenario in results.items():
@@ -337,8 +366,9 @@ def print_table(results: dict[str, dict], args: argparse.Namespace) -> None:
             label = f"{s.name} ({s.batch}/req, {s.tps:,.0f} TPS)"
             verdict = "" if server.startswith("zmq") else ("met" if r["p99_ms"] <= s.p99_target_ms and not r["lost"]
                                                           else "MISSED")
+            main = f"{r['main_thread_busy']:.0%}" if "main_thread_busy" in r else ""
             print(f"{server:<22} {label:<28} {r['tps']:>12,.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
-                  f"{r['p999_ms']:>9.3f} {r['busy']:>6} {s.p99_target_ms:>6.1f} {verdict}")
+                  f"{r['p999_ms']:>9.3f} {r['busy']:>6} {main:>8} {s.p99_target_ms:>6.1f} {verdict}")
     print()
 
 
