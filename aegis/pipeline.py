@@ -137,6 +137,8 @@ class Pipeline:
                                             or Path(config.pipeline.state_dir) / "snapshots")
         #: plugin path -> (versions it reported, digest of the snapshot in force)
         self._snapshots: dict[str, tuple[tuple, str]] = {}
+        #: factors already reported as weighed by ``decision.default_weight``
+        self._unweighted: set[str] = set()
         #: this process run: replay starts per-account state afresh where the run changes
         self.run_id = str(uuid.uuid4())
         self._pool: ProcessPoolExecutor | None = None
@@ -267,8 +269,20 @@ class Pipeline:
                                                         lp.raw_config))
                 known = self._snapshots[path] = (versions, digest)
                 log.info("snapshot of %s (%s): %s", path, ", ".join(f"{k}={v}" for k, v in versions), digest)
+                self._warn_unweighted(path, result)
             out[path] = known[1]
         return out
+
+    def _warn_unweighted(self, path: str, result: ScoreResult) -> None:
+        """Say once per factor that it has no weight of its own in ``decision.weights`` (checked when
+        a plugin's versions change: its first batch and each reload)."""
+        decision = self.config.decision
+        for factor in result.factors:
+            if factor not in decision.weights and factor not in self._unweighted:
+                self._unweighted.add(factor)
+                log.warning("factor %s of %s has no weight in decision.weights: it counts with default_weight %g "
+                            "(add it to decision.weights to weigh it on purpose)", factor, path,
+                            decision.default_weight)
 
     def _maybe_reload(self, last: float) -> float:
         now = time.monotonic()

@@ -92,6 +92,17 @@ def test_high_risk_geography_is_flagged(tmp_path):
     assert "KP" in flagged["explanation"]["GEO"]
 
 
+def test_a_factor_without_its_own_weight_is_reported_once(tmp_path, caplog):
+    source = write_jsonl(tmp_path / "in.jsonl", transactions(600, seed=6))
+    config = deployment(tmp_path, source, decision={"weights": {"GEO": 0.9}, "default_weight": 0.25})
+    with caplog.at_level("WARNING", logger="aegis.pipeline"):
+        summary = run_config(config)
+    assert summary.batches > 1
+    warned = [r.getMessage() for r in caplog.records if "has no weight in decision.weights" in r.getMessage()]
+    assert sorted(m.split()[1] for m in warned) == ["AMOUNT", "VELOCITY"]  # once each, GEO has its weight
+    assert all("default_weight 0.25" in m and "scoring[0] (rules)" in m for m in warned)
+
+
 def test_paysim_sample_is_screened_and_labels_stay_out(tmp_path):
     source = paysim_slice(tmp_path, 3000)
     summary = run_config(deployment(tmp_path, source, fmt="paysim"))
