@@ -1,11 +1,14 @@
 """Sidecar benchmark: open-loop load against the ZeroMQ sidecar, next to a bare ZeroMQ echo server.
 
     python bench/sidecar.py [--seconds 3] [--runs 3] [--connections 4] [--fsync batch interval] [--intake inline]
+                            [--batch-format lines]
 
 Open loop: request k is due at ``start + k / rate`` whatever happened to earlier ones, and its
 latency is measured from that due time, so a server that falls behind cannot hide its queueing
 (no coordinated omission). Scenarios: single transactions at 5,000 requests/s, and batches of 100
-at 500 requests/s (50,000 TPS), over ``--connections`` DEALER sockets. The server is a real
+at 500 requests/s (50,000 TPS), over ``--connections`` DEALER sockets; a batch goes as ``aegis.client``
+sends one, its transactions as the lines of one frame (``SCREEN_LINES``), or with ``--batch-format
+frames`` as a frame per transaction (``SCREEN``). The server is a real
 deployment started with ``aegis run`` in its own process (socket ingress → rules → JSONL audit,
 env secrets in permissive mode), once per audit fsync policy; every transaction has a fresh UETR.
 The floor is a bare ZeroMQ ROUTER echo server (Python, own process) under the same load.
@@ -38,7 +41,7 @@ import yaml
 import zmq
 
 from aegis.client import Client, ScreeningTimeout
-from aegis.client.wire import BUSY, OK, SCREEN
+from aegis.client.wire import BUSY, OK, SCREEN, SCREEN_LINES
 from aegis.config import parse_outline
 from aegis.testing.samples import transactions
 
@@ -96,14 +99,17 @@ class Payloads:
 
 
 def run_load(endpoint: str, scenario: Scenario, seconds: float, connections: int, payloads: Payloads,
-             probe: Callable[[], float] | None = None) -> dict:
+             probe: Callable[[], float] | None = None, lines: bool = True) -> dict:
     """Send on the fixed schedule, collect replies, return throughput and latency percentiles.
 
+    ``lines``: a batch's transactions go as the lines of one frame (else a frame each).
     ``probe`` (a server CPU-seconds counter) is read as the clock starts and after the last reply;
     its increase per second of that window is returned as ``probe_rate``."""
     total = int(scenario.requests_per_s * seconds)
     frames = payloads.frames(total * scenario.batch)
-    requests = [frames[i * scenario.batch:(i + 1) * scenario.batch] for i in range(total)]
+    requests = [[SCREEN, *frames[i * scenario.batch:(i + 1) * scenario.batch]] for i in range(total)]
+    if lines and scenario.batch > 1:
+        requests = [[SCREEN_LINES, b"\n".join(r[1:])] for r in requests]
     ctx = zmq.Context()
     socks = []
     poller = zmq.Poller()
@@ -127,7 +133,7 @@ def run_load(endpoint: str, scenario: Scenario, seconds: float, connections: int
         if now > deadline:
             break
         while sent < total and start + sent * interval <= now:
-            socks[sent % connections].send_multipart([ids[sent], SCREEN, *requests[sent]])
+            socks[sent % connections].send_multipart([ids[sent], *requests[sent]])
             sent += 1
         events = poller.poll(0)
         if not events:
@@ -271,7 +277,7 @@ def run_with_cpu(pid: int, endpoint: str, scenario: Scenario, args: argparse.Nam
     """One measured run, plus how busy the server's main thread was during it (the thread that reads,
     screens and replies, in inline intake): its CPU seconds per second."""
     result = run_load(endpoint, scenario, args.seconds, args.connections, payloads,
-                      probe=lambda: cpu_seconds(f"/proc/{pid}/task/{pid}/stat"))
+                      probe=lambda: cpu_seconds(f"/proc/{pid}/task/{pid}/stat"), lines=args.batch_format == "lines")
     result["main_thread_busy"] = round(result.pop("probe_rate"), 3)
     return result
 
@@ -281,7 +287,8 @@ def measure(server: str, endpoint: str, proc: subprocess.Popen, args: argparse.N
     wait_ready(endpoint, proc)
     out = {}
     for scenario in SCENARIOS:
-        run_load(endpoint, scenario, 0.5, args.connections, payloads)  # warm-up (JIT, caches, connections)
+        run_load(endpoint, scenario, 0.5, args.connections, payloads,  # warm-up (JIT, caches, connections)
+                 lines=args.batch_format == "lines")
         runs = [run_with_cpu(proc.pid, endpoint, scenario, args, payloads) for _ in range(args.runs)]
         median = {k: statistics.median([r[k] for r in runs if r[k] is not None] or [float("nan")])
                   for k in ("tps", "p50_ms", "p99_ms", "p999_ms", "main_thread_busy")}
@@ -304,6 +311,9 @@ def main() -> int:
     parser.add_argument("--intake", choices=["inline", "thread"], default="inline",
                         help="pipeline.inline_intake: serve the socket on the scoring thread (default), or from an "
                              "I/O thread through an intake thread")
+    parser.add_argument("--batch-format", choices=["lines", "frames"], default="lines",
+                        help="how a batch's transactions travel: the lines of one frame (SCREEN_LINES, as "
+                             "aegis.client sends a batch), or a frame each (SCREEN)")
     args = parser.parse_args()
     payloads = Payloads()
     results: dict[str, dict] = {}
@@ -333,6 +343,7 @@ def main() -> int:
         print(f"  {name:<9} " + "  ".join(f"{stage} {costs[stage]:,.1f}" for stage in (*STAGES, "total")))
     print()
     print(json.dumps({"bench": "sidecar", "seconds": args.seconds, "runs": args.runs, "intake": args.intake,
+                      "batch_format": args.batch_format,
                       "connections": args.connections, "cpus": os.cpu_count(), "python": platform.python_version(),
                       "scenarios": {s.name: {"batch": s.batch, "requests_per_s": s.requests_per_s, "tps": s.tps,
                                              "p99_target_ms": s.p99_target_ms} for s in SCENARIOS},
@@ -343,8 +354,10 @@ def main() -> int:
 def measure_echo(endpoint: str, args: argparse.Namespace, payloads: Payloads) -> dict[str, dict]:
     out = {}
     for scenario in SCENARIOS:
-        run_load(endpoint, scenario, 0.5, args.connections, payloads)
-        runs = [run_load(endpoint, scenario, args.seconds, args.connections, payloads) for _ in range(args.runs)]
+        lines = args.batch_format == "lines"
+        run_load(endpoint, scenario, 0.5, args.connections, payloads, lines=lines)
+        runs = [run_load(endpoint, scenario, args.seconds, args.connections, payloads, lines=lines)
+                for _ in range(args.runs)]
         out[scenario.name] = {k: statistics.median([r[k] for r in runs]) for k in ("tps", "p50_ms", "p99_ms",
                                                                                    "p999_ms")}
         out[scenario.name].update(busy=0, lost=sum(r["lost"] for r in runs), p99_runs_ms=[r["p99_ms"] for r in runs])
@@ -355,7 +368,8 @@ def measure_echo(endpoint: str, args: argparse.Namespace, payloads: Payloads) ->
 
 def print_table(results: dict[str, dict], args: argparse.Namespace) -> None:
     print(f"\nSidecar latency, open loop, {args.connections} connections, median of {args.runs} runs of "
-          f"{args.seconds:g} s ({os.cpu_count()} CPUs, load generator in the same machine)\n")
+          f"{args.seconds:g} s, batches as {args.batch_format} ({os.cpu_count()} CPUs, load generator in the same "
+          "machine)\n")
     header = f"{'server':<22} {'scenario':<28} {'achieved TPS':>12} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} " \
              f"{'busy':>6} {'main thr':>8} {'target p99':>10}"
     print(header)

@@ -15,11 +15,18 @@ import zmq
 import zmq.asyncio
 
 from aegis.client.curve import CurveKeys
-from aegis.client.frames import RequestIds, TransactionLike, encode_transaction, results_of, retry_after
+from aegis.client.frames import (
+    RequestIds,
+    TransactionLike,
+    batch_request,
+    encode_transaction,
+    results_of,
+    retry_after,
+)
 from aegis.client.results import Busy, Decision, RecordError, Rejected, ScreeningTimeout
 from aegis.client.retry import Backoff
 from aegis.client.sync import DEFAULT_ENDPOINT
-from aegis.client.wire import BUSY, PING, PONG, RETRY, SCREEN
+from aegis.client.wire import BUSY, LINES_VERBS, PING, PONG, RETRY_OF, SCREEN
 
 
 class AsyncClient:
@@ -70,7 +77,7 @@ class AsyncClient:
 
     async def screen_batch(self, transactions: Iterable[TransactionLike]) -> list[Decision | RecordError]:
         """Screen transactions as one request; results in order."""
-        return await self._call(SCREEN, [encode_transaction(t) for t in transactions])
+        return await self._call(*batch_request([encode_transaction(t) for t in transactions]))
 
     async def ping(self, timeout: float | None = None) -> dict:
         reply = await self._roundtrip(self._ids(), [PING], self.timeout if timeout is None else timeout)
@@ -113,7 +120,7 @@ class AsyncClient:
                 try:
                     reply = await asyncio.wait_for(asyncio.shield(future), self.timeout)
                 except TimeoutError:
-                    verb = RETRY  # the first attempt may have been screened: ask for the recorded decision
+                    verb = RETRY_OF[verb]  # the first attempt may have been screened: ask for the record
                     continue
                 if reply[0] == BUSY:
                     if attempt == self.retries:
@@ -121,7 +128,7 @@ class AsyncClient:
                     await asyncio.sleep(self.backoff.delay(attempt, retry_after(reply[1:])))
                     future = self._waiting[request_id] = loop.create_future()
                     continue
-                return results_of(reply[0], reply[1:])
+                return results_of(reply[0], reply[1:], lines=verb in LINES_VERBS)
             raise ScreeningTimeout(f"no reply from {self.endpoint} within {self.timeout} s, {self.retries} retries")
         finally:
             self._waiting.pop(request_id, None)

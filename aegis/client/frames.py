@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from aegis.client.results import Busy, Decision, RecordError, RequestError, error_message, parse_result
-from aegis.client.wire import BUSY, ERROR, OK, REJECTED
+from aegis.client.wire import BUSY, ERROR, OK, REJECTED, SCREEN, SCREEN_LINES
 
 #: A transaction as the client accepts it: a mapping, JSON bytes/str, or a pydantic model.
 TransactionLike = Any
@@ -24,6 +24,14 @@ def encode_transaction(tx: TransactionLike) -> bytes:
     if dump is not None:
         return dump(exclude_none=True).encode()
     return orjson.dumps(tx, default=str)
+
+
+def batch_request(frames: list[bytes]) -> tuple[bytes, list[bytes]]:
+    """Verb and transaction frames of a batch: its transactions as the lines of one frame
+    (SCREEN_LINES) when none holds a line feed, else (e.g. pretty-printed JSON) a frame each."""
+    if len(frames) > 1 and not any(b"\n" in f for f in frames):
+        return SCREEN_LINES, [b"\n".join(frames)]
+    return SCREEN, frames
 
 
 class RequestIds:
@@ -44,9 +52,12 @@ def retry_after(frames: list[bytes]) -> float:
         return 0.0
 
 
-def results_of(status: bytes, frames: list[bytes]) -> list[Decision | RecordError]:
-    """The results of an OK or REJECTED reply; raise for ERROR, BUSY or an unknown status."""
+def results_of(status: bytes, frames: list[bytes], lines: bool = False) -> list[Decision | RecordError]:
+    """The results of an OK or REJECTED reply (``lines``: as the lines of one frame); raise for ERROR,
+    BUSY or an unknown status."""
     if status in (OK, REJECTED):
+        if lines and frames:
+            frames = frames[0].split(b"\n")
         return [parse_result(f) for f in frames]
     if status == ERROR:
         raise RequestError(error_message(frames))

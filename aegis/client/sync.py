@@ -15,10 +15,17 @@ import orjson
 import zmq
 
 from aegis.client.curve import CurveKeys
-from aegis.client.frames import RequestIds, TransactionLike, encode_transaction, results_of, retry_after
+from aegis.client.frames import (
+    RequestIds,
+    TransactionLike,
+    batch_request,
+    encode_transaction,
+    results_of,
+    retry_after,
+)
 from aegis.client.results import Busy, Decision, RecordError, Rejected, ScreeningTimeout
 from aegis.client.retry import Backoff
-from aegis.client.wire import BUSY, DEFAULT_PORT, PING, PONG, RETRY, SCREEN
+from aegis.client.wire import BUSY, DEFAULT_PORT, LINES_VERBS, PING, PONG, RETRY_OF, SCREEN
 
 DEFAULT_ENDPOINT = f"tcp://127.0.0.1:{DEFAULT_PORT}"
 
@@ -79,8 +86,8 @@ class Client:
 
     def screen_batch(self, transactions: Iterable[TransactionLike]) -> list[Decision | RecordError]:
         """Screen transactions as one request; results in order (a rejected one is a :class:`RecordError`)."""
-        frames = [encode_transaction(t) for t in transactions]
-        return self._exchange([frames], window=1)[0]
+        verb, frames = batch_request([encode_transaction(t) for t in transactions])
+        return self._exchange([frames], window=1, verb=verb)[0]
 
     def screen_many(self, transactions: Sequence[TransactionLike], window: int = 64) -> list[Decision | RecordError]:
         """Screen each transaction as its own request, ``window`` of them in flight at once (pipelined)."""
@@ -106,10 +113,11 @@ class Client:
         call.deadline = time.monotonic() + self.timeout
         self._socket.send_multipart([call.request_id, call.verb, *call.frames])
 
-    def _exchange(self, requests: list[list[bytes]], window: int) -> list[list[Decision | RecordError]]:
+    def _exchange(self, requests: list[list[bytes]], window: int,
+                  verb: bytes = SCREEN) -> list[list[Decision | RecordError]]:
         """Send every request (``window`` at a time), resend on BUSY/timeout, return results in order."""
         out: list[list[Decision | RecordError] | None] = [None] * len(requests)
-        todo = deque(_Call(i, self._ids(), frames) for i, frames in enumerate(requests))
+        todo = deque(_Call(i, self._ids(), frames, verb) for i, frames in enumerate(requests))
         waiting: dict[bytes, _Call] = {}
         backing_off: list[tuple[float, int, _Call]] = []  # (due, index, call)
         left = len(requests)
@@ -137,7 +145,7 @@ class Client:
                     call.attempt += 1
                     heapq.heappush(backing_off, (time.monotonic() + delay, call.index, call))
                     continue
-                out[call.index] = results_of(reply[1], reply[2:])
+                out[call.index] = results_of(reply[1], reply[2:], lines=call.verb in LINES_VERBS)
                 left -= 1
                 continue
             now = time.monotonic()
@@ -146,7 +154,7 @@ class Client:
                     raise ScreeningTimeout(f"no reply from {self.endpoint} within {self.timeout} s, "
                                            f"{self.retries} retries")
                 call.attempt += 1
-                call.verb = RETRY  # the first attempt may have been screened: ask for the recorded decision
+                call.verb = RETRY_OF[call.verb]  # the first attempt may have been screened: ask for the record
                 self._send(call)
         return out  # type: ignore[return-value]
 

@@ -22,22 +22,24 @@ class Pending:
     ``todo`` are the indexes still to screen through the pipeline; ``rejected`` the ones the
     ingress itself refused (oversized frames); ``payloads`` are frames until the intake parses them
     into documents; ``problem`` a request-level error (then the
-    request has no transactions). Results are JSON frames, filled by the intake (replayed
-    decisions) and by the acknowledgement (decisions and rejects).
+    request has no transactions). Results are JSON texts, filled by the intake (replayed
+    decisions) and by the acknowledgement (decisions and rejects); ``lines``: the transport sends
+    them as the lines of one frame rather than a frame each.
     """
 
-    __slots__ = ("busy", "context", "errors", "evidence", "origin", "payloads", "problem", "received_ns", "rejected",
-                 "remaining", "request_id", "results", "retry", "todo", "transport", "weight")
+    __slots__ = ("busy", "context", "errors", "evidence", "lines", "origin", "payloads", "problem", "received_ns",
+                 "rejected", "remaining", "request_id", "results", "retry", "todo", "transport", "weight")
 
     def __init__(self, transport: Transport, context: object, request_id: bytes, origin: str,
                  payloads: list[bytes | dict], retry: bool = False, rejected: list[tuple[int, str]] | None = None,
-                 problem: str | None = None, evidence: bytes = b""):
+                 problem: str | None = None, evidence: bytes = b"", lines: bool = False):
         self.transport = transport
         self.context = context  # transport's own (ZeroMQ envelope, gRPC future)
         self.request_id = request_id
         self.origin = origin
         self.payloads = payloads
         self.retry = retry
+        self.lines = lines
         self.rejected = rejected or []
         self.problem = problem
         self.evidence = evidence

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aegis.client.wire import MAX_REQUEST_ID_BYTES, PING, RETRY, SCREEN, VERBS
+from aegis.client.wire import LINES_VERBS, MAX_REQUEST_ID_BYTES, PING, RETRY, RETRY_LINES, SCREEN, VERBS
 
 #: How much of a rejected message is kept for the dead letters.
 KEEP_BYTES = 4096
@@ -32,7 +32,7 @@ class Limits:
 
 @dataclass
 class Request:
-    """A readable request: its id, verb and transaction frames (empty for PING)."""
+    """A readable request: its id, verb and transactions, one bytes each (none for PING)."""
 
     request_id: bytes
     verb: bytes
@@ -42,7 +42,12 @@ class Request:
 
     @property
     def retry(self) -> bool:
-        return self.verb == RETRY
+        return self.verb in (RETRY, RETRY_LINES)
+
+    @property
+    def lines(self) -> bool:
+        """Whether the transactions came as lines of one frame (and the results go back so)."""
+        return self.verb in LINES_VERBS
 
 
 def split_envelope(frames: list[bytes]) -> tuple[list[bytes], list[bytes]]:
@@ -76,19 +81,35 @@ def parse_request(body: list[bytes], limits: Limits) -> Request:
     if len(request_id) > MAX_REQUEST_ID_BYTES:
         raise ProtocolError(f"request id of {len(request_id)} bytes: at most {MAX_REQUEST_ID_BYTES}")
     if verb not in VERBS:
-        raise ProtocolError(f"unknown verb {_printable(verb)}: expected SCREEN, RETRY or PING", request_id)
+        raise ProtocolError(f"unknown verb {_printable(verb)}: expected SCREEN, RETRY, SCREEN_LINES, RETRY_LINES "
+                            "or PING", request_id)
     if verb == PING:
         if payloads:
             raise ProtocolError(f"PING takes no further frames, got {len(payloads)}", request_id)
         return Request(request_id=request_id, verb=PING)
+    unit = "transaction frame"
+    if verb in LINES_VERBS:
+        payloads, unit = _lines(verb, payloads, request_id), "transaction line"
     if not payloads:
-        raise ProtocolError(f"{verb.decode()} needs at least one transaction frame", request_id)
+        raise ProtocolError(f"{verb.decode()} needs at least one {unit}", request_id)
     if len(payloads) > limits.max_records:
         raise ProtocolError(f"{len(payloads)} transactions in one request: at most {limits.max_records}",
                             request_id)
-    oversized = [(i, f"transaction frame of {len(p)} bytes exceeds max_frame_bytes {limits.max_frame_bytes}")
+    oversized = [(i, f"{unit} of {len(p)} bytes exceeds max_frame_bytes {limits.max_frame_bytes}")
                  for i, p in enumerate(payloads) if len(p) > limits.max_frame_bytes]
     return Request(request_id=request_id, verb=verb, payloads=payloads, oversized=oversized)
+
+
+def _lines(verb: bytes, payloads: list[bytes], request_id: bytes) -> list[bytes]:
+    """The transactions of a ``*_LINES`` request: the lines of its one frame (a last line feed ends
+    the last line; an empty line in between is a transaction, which the intake rejects)."""
+    if len(payloads) != 1:
+        raise ProtocolError(f"{verb.decode()} takes one frame of transactions, one per line; got "
+                            f"{len(payloads)} frames", request_id)
+    lines = payloads[0].split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    return lines
 
 
 def evidence(frames: list[bytes]) -> bytes:

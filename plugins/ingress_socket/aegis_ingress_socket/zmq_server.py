@@ -216,10 +216,13 @@ class ZmqServer:
                 send(frame, _MORE)
             send(pending.request_id, _MORE)
             send(pending.status, _MORE if results else 0)
-            for frame in results[:-1]:
-                send(frame, _MORE)
-            if results:
-                send(results[-1])
+            if pending.lines and results:
+                send(b"\n".join(results))
+            else:
+                for frame in results[:-1]:
+                    send(frame, _MORE)
+                if results:
+                    send(results[-1])
         except zmq.ZMQError as exc:  # e.g. the peer's queue is full: the client retries
             log.warning("reply to %s dropped: %s", pending.origin, exc)
         self.window.release(pending.weight)
@@ -263,7 +266,7 @@ class ZmqServer:
                                                                                  *reply])
             return
         self._admit(router, Pending(self, envelope, request.request_id, origin, request.payloads,
-                                    retry=request.retry, rejected=request.oversized))
+                                    retry=request.retry, rejected=request.oversized, lines=request.lines))
 
     def _admit(self, router: zmq.Socket, pending: Pending) -> None:
         if self.window.admit(pending.weight):

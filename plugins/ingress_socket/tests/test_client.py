@@ -22,11 +22,13 @@ def test_sync_client(sidecar):
         assert isinstance(one, Decision) and one.uetr == txs[0]["uetr"]
         assert one.decision in ("CLEAR", "INVESTIGATE", "BLOCK") and one.record["origin"].startswith("zmq:")
         bad = {**txs[1], "currency": "XXQ"}
-        batch = client.screen_batch([bad, *txs[2:10]])
+        batch = client.screen_batch([bad, *txs[2:10]])  # as the lines of one frame
         assert isinstance(batch[0], RecordError) and "currency" in batch[0].error
         assert [d.uetr for d in batch[1:]] == [t["uetr"] for t in txs[2:10]]
-        many = client.screen_many(txs[10:], window=32)
-        assert [d.uetr for d in many] == [t["uetr"] for t in txs[10:]]
+        pretty = client.screen_batch([orjson.dumps(txs[10], option=orjson.OPT_INDENT_2), txs[11]])
+        assert [d.uetr for d in pretty] == [txs[10]["uetr"], txs[11]["uetr"]]  # a frame each: JSON with line feeds
+        many = client.screen_many(txs[12:], window=32)
+        assert [d.uetr for d in many] == [t["uetr"] for t in txs[12:]]
         with pytest.raises(Rejected, match="currency"):
             client.screen({**txs[1], "uetr": "2b7c7b47-1f44-4b7e-9d3b-6a1d2c3e4f50", "currency": "XXQ"})
         assert client.ping()["status"] == "SERVING"
@@ -58,6 +60,11 @@ def test_timeout_resends_as_retry_then_gives_up(tmp_path):
         raw = h.call("aegis_ingress_poll", max_records=10)
         requests = {p.retry for p, _ in raw.token.values()}
         assert len(raw.payloads) == 2 and requests == {False, True}  # SCREEN, then RETRY
+        with Client(h.plugin.endpoint, timeout=0.2, retries=1) as client, pytest.raises(ScreeningTimeout):
+            client.screen_batch(transactions(2, seed=58))
+        raw = h.call("aegis_ingress_poll", max_records=10)
+        requests = {(p.retry, p.lines) for p, _ in raw.token.values()}
+        assert len(raw.payloads) == 4 and requests == {(False, True), (True, True)}  # SCREEN_LINES, RETRY_LINES
 
     async def main(endpoint):
         async with AsyncClient(endpoint, timeout=0.2, retries=1) as client:

@@ -137,7 +137,8 @@ def test_rejects_and_protocol_errors_are_answered_from_the_acknowledgement(tmp_p
         raw = poll(h)
         reasons = sorted(r.reason for r in raw.rejects)  # refused by the ingress itself, recorded by the kernel
         assert reasons[0].startswith("Invalid JSON: unexpected character")
-        assert reasons[1] == "unknown verb 'HELLO': expected SCREEN, RETRY or PING"
+        unknown = "unknown verb 'HELLO': expected SCREEN, RETRY, SCREEN_LINES, RETRY_LINES or PING"
+        assert reasons[1] == unknown
         assert not client.poll(100), "nothing is answered before the acknowledgement"
         acknowledge(h, raw)
         replies = {}
@@ -148,7 +149,7 @@ def test_rejects_and_protocol_errors_are_answered_from_the_acknowledgement(tmp_p
         assert status == REJECTED and results[0]["uetr"] == orjson.loads(good)["uetr"]
         assert results[1]["index"] == 1 and "Invalid JSON" in results[1]["error"]
         status, results = replies[b"bad"]
-        assert status == ERROR and results == [{"error": "unknown verb 'HELLO': expected SCREEN, RETRY or PING"}]
+        assert status == ERROR and results == [{"error": unknown}]
 
 
 def test_inline_poll_takes_the_socket_over_and_replies_from_the_ack(tmp_path, sockets):

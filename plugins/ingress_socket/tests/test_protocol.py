@@ -10,7 +10,7 @@ from aegis_ingress_socket.replies import ReplayCache, decision_result, record_re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aegis.client.wire import PING, RETRY, SCREEN
+from aegis.client.wire import PING, RETRY, RETRY_LINES, SCREEN, SCREEN_LINES
 
 LIMITS = Limits(max_records=3, max_frame_bytes=300)
 
@@ -20,6 +20,16 @@ def test_screen_request_is_read():
     assert (request.request_id, request.verb, request.payloads, request.retry) == (
         b"id-1", SCREEN, [b'{"a":1}', b'{"b":2}'], False)
     assert parse_request([b"id-2", RETRY, b"{}"], LIMITS).retry
+
+
+def test_lines_request_is_read_line_by_line():
+    request = parse_request([b"id-1", SCREEN_LINES, b'{"a":1}\n{"b":2}\n'], LIMITS)
+    assert (request.payloads, request.lines, request.retry) == ([b'{"a":1}', b'{"b":2}'], True, False)
+    assert parse_request([b"id-1", SCREEN_LINES, b'{"a":1}\n\n{"c":3}'], LIMITS).payloads == [
+        b'{"a":1}', b"", b'{"c":3}']  # an empty line in between is a transaction (the intake rejects it)
+    again = parse_request([b"id-2", RETRY_LINES, b"{}"], LIMITS)
+    assert again.retry and again.lines and again.payloads == [b"{}"]
+    assert not parse_request([b"id-3", SCREEN, b"{}"], LIMITS).lines
 
 
 def test_ping_forms():
@@ -33,10 +43,16 @@ def test_ping_forms():
     ([b"SCREEN"], "1 frame", b""),
     ([b"", SCREEN, b"{}"], "empty request id", b""),
     ([b"x" * 65, SCREEN, b"{}"], "request id of 65 bytes", b""),
-    ([b"r", b"HELLO", b"{}"], "unknown verb 'HELLO'", b"r"),
+    ([b"r", b"HELLO", b"{}"], "unknown verb 'HELLO': expected SCREEN, RETRY, SCREEN_LINES, RETRY_LINES or PING",
+     b"r"),
     ([b"r", PING, b"{}"], "PING takes no further frames", b"r"),
     ([b"r", SCREEN], "SCREEN needs at least one transaction frame", b"r"),
     ([b"r", SCREEN, b"{}", b"{}", b"{}", b"{}"], "4 transactions in one request: at most 3", b"r"),
+    ([b"r", SCREEN_LINES], "SCREEN_LINES takes one frame of transactions, one per line; got 0 frames", b"r"),
+    ([b"r", RETRY_LINES, b"{}", b"{}"], "RETRY_LINES takes one frame of transactions, one per line; got 2 frames",
+     b"r"),
+    ([b"r", SCREEN_LINES, b""], "SCREEN_LINES needs at least one transaction line", b"r"),
+    ([b"r", SCREEN_LINES, b"{}\n{}\n{}\n{}\n"], "4 transactions in one request: at most 3", b"r"),
 ])
 def test_malformed_requests_name_the_problem(body, message, echo):
     with pytest.raises(ProtocolError) as excinfo:
@@ -48,6 +64,8 @@ def test_malformed_requests_name_the_problem(body, message, echo):
 def test_oversized_frame_is_a_record_reject_not_a_protocol_error():
     request = parse_request([b"r", SCREEN, b"{}", b"x" * 301], LIMITS)
     assert request.oversized == [(1, "transaction frame of 301 bytes exceeds max_frame_bytes 300")]
+    packed = parse_request([b"r", SCREEN_LINES, b"{}\n" + b"x" * 301], LIMITS)
+    assert packed.oversized == [(1, "transaction line of 301 bytes exceeds max_frame_bytes 300")]
 
 
 def test_envelope_keeps_the_req_delimiter():
@@ -77,7 +95,8 @@ def test_replay_cache_answers_a_repeated_uetr_with_the_first_result_and_stays_bo
     assert cache.remember(["d", "d"], [b"D1", b"D2"]) == [b"D1", b"D1"]
 
 
-frames = st.lists(st.one_of(st.binary(max_size=80), st.sampled_from([b"", PING, SCREEN, RETRY, b"{}", b"r1"])),
+frames = st.lists(st.one_of(st.binary(max_size=80), st.sampled_from([b"", PING, SCREEN, RETRY, SCREEN_LINES,
+                                                                    RETRY_LINES, b"{}", b"{}\n{}", b"r1"])),
                   max_size=8)
 
 
@@ -89,5 +108,6 @@ def test_reader_never_fails_other_than_with_a_protocol_error(body):
     except ProtocolError as exc:
         assert str(exc)
         return
-    assert request.verb in (PING, SCREEN, RETRY)
+    assert request.verb in (PING, SCREEN, RETRY, SCREEN_LINES, RETRY_LINES)
     assert len(request.payloads) <= LIMITS.max_records
+    assert request.verb == PING or request.payloads

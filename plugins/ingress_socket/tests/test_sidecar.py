@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aegis.client.wire import BUSY, ERROR, OK, PING, PONG, REJECTED, RETRY, SCREEN
+from aegis.client.wire import BUSY, ERROR, OK, PING, PONG, REJECTED, RETRY, RETRY_LINES, SCREEN, SCREEN_LINES
 from aegis.testing.samples import transactions
 
 
@@ -69,6 +69,23 @@ def test_batch_request_answers_in_order(sidecar, sockets):
     assert [orjson.loads(r)["uetr"] for r in results] == [t["uetr"] for t in txs]
 
 
+def test_lines_request_is_answered_in_one_frame_in_order(sidecar, sockets):
+    txs = transactions(50, seed=18)
+    lines = [orjson.dumps(t) for t in txs]
+    lines.insert(10, b"{not json")
+    client = sockets.dealer(sidecar.endpoint)
+    client.send_multipart([b"b", SCREEN_LINES, b"\n".join(lines) + b"\n"])
+    request_id, status, packed = sockets.receive(client)  # every result in one frame
+    results = [orjson.loads(r) for r in packed.split(b"\n")]
+    assert (request_id, status, len(results)) == (b"b", REJECTED, 51)
+    assert results[10]["index"] == 10 and "Invalid JSON" in results[10]["error"]
+    assert [r["uetr"] for r in results[:10] + results[11:]] == [t["uetr"] for t in txs]
+    assert len(sidecar.records) == 50 and len(sidecar.dead_letters) == 1
+    client.send_multipart([b"again", RETRY_LINES, b"\n".join(lines[:3])])
+    assert sockets.receive(client) == [b"again", OK, b"\n".join(packed.split(b"\n")[:3])]  # as first answered
+    assert len(sidecar.records) == 50
+
+
 def test_req_socket_health_check_and_screening(sidecar, sockets):
     req = sockets.req(sidecar.endpoint)
     req.send(PING)
@@ -109,6 +126,10 @@ MALFORMED = {
     "unknown verb": ([b"SCREAM", b"{}"], ERROR, "unknown verb 'SCREAM'"),
     "no transaction": ([SCREEN], ERROR, "SCREEN needs at least one transaction frame"),
     "too many transactions": ([SCREEN, *([b"{}"] * 1001)], ERROR, "1001 transactions in one request: at most 1000"),
+    "not JSON, as a line": ([SCREEN_LINES, b"this is not json\n"], REJECTED, "Invalid JSON"),
+    "no line": ([SCREEN_LINES, b""], ERROR, "SCREEN_LINES needs at least one transaction line"),
+    "lines in two frames": ([SCREEN_LINES, b"{}", b"{}"], ERROR, "SCREEN_LINES takes one frame of transactions"),
+    "too many lines": ([SCREEN_LINES, b"{}\n" * 1001], ERROR, "1001 transactions in one request: at most 1000"),
 }
 
 
@@ -139,8 +160,9 @@ def test_a_frame_without_request_id_is_answered_too(sidecar, sockets):
 
 def test_fuzzed_messages_are_all_answered(tmp_path, start, sockets):
     valid = orjson.dumps(transactions(1, seed=16)[0])
-    frame = st.one_of(st.binary(max_size=64), st.sampled_from([b"", SCREEN, RETRY, PING, b"{}", valid,
-                                                               valid[:40], valid.replace(b'"', b"'")]))
+    frame = st.one_of(st.binary(max_size=64), st.sampled_from([b"", SCREEN, RETRY, SCREEN_LINES, RETRY_LINES, PING,
+                                                               b"{}", valid, valid + b"\n" + valid[:40], valid[:40],
+                                                               valid.replace(b'"', b"'")]))
     with start(tmp_path) as sidecar:
         client = sockets.dealer(sidecar.endpoint)
 
