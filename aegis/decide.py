@@ -73,6 +73,8 @@ class Decisions:
     #: per decision, where its zero-knowledge proof will be found (``aegis_proving_reference``)
     proof_refs: list[str | None] | None = None
     _lines: list[bytes] | None = field(default=None, repr=False)
+    #: each record up to its transaction member (exclusive), made by :meth:`_render`
+    _bodies: list[bytes] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.risk)
@@ -93,14 +95,24 @@ class Decisions:
     def lines(self) -> list[bytes]:
         """Canonical JSON of every record (no trailing newline), computed once per batch."""
         if self._lines is None:
-            self._lines = self._render()
+            self._bodies = bodies = self._render()
+            n = len(bodies)
+            self._lines = list(map(b"".join, zip(bodies, repeat(b',"transaction":', n), self.batch.canonical_json(),
+                                                 repeat(b"}", n), strict=True)))
         return self._lines
 
-    def _render(self) -> list[bytes]:
-        """Every record as bytes, members in a fixed order, without building one dict per record.
+    def summaries(self) -> list[bytes]:
+        """Every record without its transaction (the last member): what a caller that sent the
+        transaction is answered (the sidecar's replies)."""
+        self.lines()
+        return list(map(bytes.__add__, self._bodies, repeat(b"}", len(self._bodies))))
 
-        Each record is one join of pieces made for the whole batch at once: what every record shares
-        is serialised once, uetrs, origins and factor values in one orjson call each (see :meth:`_head`).
+    def _render(self) -> list[bytes]:
+        """Every record up to its ``transaction`` member, as bytes, members in a fixed order, without
+        building one dict per record.
+
+        Each is one join of pieces made for the whole batch at once: what every record shares is
+        serialised once, uetrs, origins and factor values in one orjson call each (see :meth:`_head`).
         """
         n = len(self.batch.uetr)
         if not n:
@@ -112,7 +124,7 @@ class Decisions:
             (top if k in TOP_LEVEL_VERSIONS else others)[k] = v
         shared = dumps({"timestamp": self.timestamp, **top, "versions": others, "thresholds": self.thresholds,
                         **self.provenance})[1:-1]
-        tail = b"," + shared + b',"transaction":'
+        tail = b"," + shared
         passed, failed = b',"errors":[]' + tail, b',"errors":' + dumps(self.errors) + tail
         rest = map((passed, failed).__getitem__, np.asarray(self.error_mask, dtype=bool).tolist())
         refs = self.proof_refs
@@ -123,8 +135,7 @@ class Decisions:
             proofs = [b"" if r is None else next(texts) for r in refs]
         return list(map(b"".join, zip(
             repeat(b'{"uetr":', n), _json_values(self.batch.uetr), *self._head(), self._explanations(n),
-            _json_values(self.batch.origins), proofs, rest, self.batch.canonical_json(), repeat(b"}", n),
-            strict=True)))
+            _json_values(self.batch.origins), proofs, rest, strict=True)))
 
     def _head(self) -> list[Iterator[bytes]]:
         """Columns of pieces whose join is, per record, its members from ``,"decision":`` to ``"explanation":``.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from aegis.decide import Decisions
 from aegis.model import RawBatch, Reject
 from aegis_ingress_socket.inflight import Pending
-from aegis_ingress_socket.replies import ReplayCache, decision_result, error_result, reject_result
+from aegis_ingress_socket.replies import ReplayCache, error_result, reject_result
 
 
 def answer(raw: RawBatch, decisions: Decisions | None, rejects: Sequence[Reject],
@@ -22,10 +22,7 @@ def answer(raw: RawBatch, decisions: Decisions | None, rejects: Sequence[Reject]
         return []
     done: list[Pending] = []
     if decisions is not None and len(decisions):
-        lines = decisions.lines()
-        canonical = decisions.batch.canonical_json()
-        results = replay.remember(decisions.uetr, [decision_result(line, tx) for line, tx in zip(lines, canonical,
-                                                                                               strict=True)])
+        results = replay.remember(decisions.uetr, decisions.summaries())
         for origin, result in zip(decisions.batch.origins, results, strict=True):
             pending, index = where[origin]
             if pending.fill(index, result):

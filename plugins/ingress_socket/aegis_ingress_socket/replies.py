@@ -9,26 +9,14 @@ from typing import Any
 
 import orjson
 
-_TRANSACTION = b',"transaction":'
 #: Members of a stored audit line that a reply leaves out: the transaction (the client sent it)
 #: and the sink's hash-chain member (storage, not decision).
 NOT_IN_REPLY = frozenset({"transaction", "chain"})
 
 
-def decision_result(line: bytes, transaction: bytes) -> bytes:
-    """The audit record ``line`` without its trailing ``transaction`` member (which is ``transaction``).
-
-    The kernel renders every record with the transaction's canonical JSON last, so this is a
-    slice; any other shape is parsed and re-serialised instead.
-    """
-    cut = len(line) - 1 - len(transaction) - len(_TRANSACTION)
-    if cut > 0 and line.startswith(_TRANSACTION, cut) and line.endswith(transaction, 0, len(line) - 1):
-        return line[:cut] + b"}"
-    return record_result(orjson.loads(line))
-
-
 def record_result(record: dict[str, Any]) -> bytes:
-    """A stored audit record (from ``aegis_audit_lookup``) as a result frame, equal to the first reply."""
+    """A stored audit record (from ``aegis_audit_lookup``) as a result frame, equal to the first reply
+    (:meth:`aegis.decide.Decisions.summaries`)."""
     return orjson.dumps({k: v for k, v in record.items() if k not in NOT_IN_REPLY})
 
 
