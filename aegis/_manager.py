@@ -72,6 +72,8 @@ class PluginHost:
         self.context = context
         self._started: list[LoadedPlugin] = []
         self._callers: dict[tuple[str, str], Any] = {}
+        #: each family's plugins, with the list and length of ``plugins`` they were taken from
+        self._families: dict[str, tuple[list[LoadedPlugin], int, list[LoadedPlugin]]] = {}
         #: the process's account interning: batches and restored shard state share it
         self.accounts = AccountIndex()
         #: set by a running pipeline: runs a function on its main thread between batches
@@ -80,7 +82,19 @@ class PluginHost:
     # -- construction ------------------------------------------------------
 
     def family(self, family: str) -> list[LoadedPlugin]:
-        return [p for p in self.plugins if p.family == family]
+        """The plugins of ``family``, in configuration order (a fresh list: callers may keep it)."""
+        return list(self._family(family))
+
+    def has(self, family: str) -> bool:
+        """Whether any plugin of ``family`` is loaded."""
+        return bool(self._family(family))
+
+    def _family(self, family: str) -> list[LoadedPlugin]:
+        found = self._families.get(family)
+        if found is None or found[0] is not self.plugins or found[1] != len(self.plugins):
+            found = self._families[family] = (self.plugins, len(self.plugins),
+                                              [p for p in self.plugins if p.family == family])
+        return found[2]
 
     def _instantiate(self, lp: LoadedPlugin) -> None:
         try:

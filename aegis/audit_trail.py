@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from aegis.audit_chain import Chain, ChainHead, split_line
 from aegis.config import AuditTrailConfig
 from aegis.decide import DECISION_NAMES, Decisions
-from aegis.model import utc_now
+from aegis.model import utc_timestamp
 
 if TYPE_CHECKING:
     from aegis._loading import LoadedPlugin
@@ -71,7 +71,7 @@ class SinkTrail:
     def seal(self) -> None:
         if not self.chain.pending:
             return
-        timestamp = utc_now().isoformat(timespec="microseconds").replace("+00:00", "Z")
+        timestamp = utc_timestamp()
         checkpoint = self.chain.seal(self.sink.path, self.host.context.deployment, self.config.signing_key,
                                      self.sign, timestamp)
         self.host.call("aegis_audit_checkpoint", self.sink, checkpoint=checkpoint)

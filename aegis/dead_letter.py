@@ -8,13 +8,13 @@ from datetime import datetime
 
 import orjson
 
-from aegis.model import Reject, utc_now
+from aegis.model import Reject, utc_timestamp
 
 
 def dead_letter_lines(rejects: Sequence[Reject], received_at: datetime | None = None) -> bytes:
     """JSON Lines (newline-terminated): ``origin``, ``reason``, ``uetr``, ``payload`` (UTF-8 text, or
     base64 with ``"payload_encoding": "base64"`` when the bytes are not UTF-8) and ``received_at``."""
-    stamp = (received_at or utc_now()).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    stamp = received_at.isoformat(timespec="microseconds").replace("+00:00", "Z") if received_at else utc_timestamp()
     out = []
     for r in rejects:
         record: dict[str, str | None] = {"origin": r.origin, "reason": r.reason, "uetr": r.uetr}

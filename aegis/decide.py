@@ -17,9 +17,9 @@ from itertools import compress, repeat
 
 import numpy as np
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from aegis.model import RC_CLEAR, RC_SCREENING_ERROR, Batch, Decision, ScoreResult, utc_now
+from aegis.model import RC_CLEAR, RC_SCREENING_ERROR, Batch, Decision, ScoreResult, utc_timestamp
 
 DECISION_NAMES = ("CLEAR", "INVESTIGATE", "BLOCK")
 #: :class:`Decision` values as plain ints: numpy takes these without an enum's overhead
@@ -41,6 +41,8 @@ class DecisionConfig(BaseModel):
         description="factor name → weight of its score in the risk",
     )
     default_weight: float = Field(0.5, ge=0, description="weight of a factor not listed in `weights`")
+    #: weight rows by factor names, with the weights they were made from (:meth:`weight_row`)
+    _rows: dict[tuple[str, ...], tuple[dict[str, float], float, np.ndarray]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _ordered(self) -> DecisionConfig:
@@ -50,6 +52,16 @@ class DecisionConfig(BaseModel):
 
     def weight(self, factor: str) -> float:
         return self.weights.get(factor, self.default_weight)
+
+    def weight_row(self, names: tuple[str, ...]) -> np.ndarray:
+        """The weights of ``names`` as one (read-only) row, kept per tuple of names: a deployment's
+        batches all carry the same factors."""
+        found = self._rows.get(names)
+        if found is None or found[0] != self.weights or found[1] != self.default_weight:
+            row = np.array([self.weight(f) for f in names], dtype=np.float64)
+            row.flags.writeable = False
+            found = self._rows[names] = (dict(self.weights), self.default_weight, row)
+        return found[2]
 
 
 @dataclass
@@ -277,7 +289,7 @@ def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseExceptio
         np.minimum(scores, 1.0, out=scores)
     else:
         scores = np.zeros((n, 0))
-    weights = np.array([config.weight(f) for f in names], dtype=np.float64)
+    weights = config.weight_row(tuple(names))
     contributions = scores * weights
     risk = np.minimum(contributions.sum(axis=1), 1.0)
     decision = (risk >= config.investigate_at).astype(np.int8)  # CLEAR or INVESTIGATE
@@ -306,5 +318,5 @@ def decide(batch: Batch, results: Sequence[tuple[str, ScoreResult | BaseExceptio
         versions=versions,
         thresholds={"investigate_at": config.investigate_at, "block_at": config.block_at},
         provenance={**(provenance or {}), "weights": dict(zip(names, weights.tolist(), strict=True))},
-        timestamp=utc_now().isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        timestamp=utc_timestamp(),
     )

@@ -13,6 +13,7 @@ import enum
 import functools
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -589,3 +590,18 @@ class DecisionRecord(BaseModel):
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+#: (epoch second, its ISO 8601 text) of the last :func:`utc_timestamp`
+_STAMPED_SECOND: tuple[int, str] = (-1, "")
+
+
+def utc_timestamp() -> str:
+    """Now in UTC as the records write it: ISO 8601 to the microsecond with ``Z``
+    (``2026-11-27T19:02:48.123456Z``). The text up to the second is made once a second."""
+    global _STAMPED_SECOND
+    second, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    stamped = _STAMPED_SECOND
+    if stamped[0] != second:
+        stamped = _STAMPED_SECOND = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{stamped[1]}.{micros:06d}Z"

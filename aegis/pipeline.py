@@ -136,7 +136,9 @@ class Pipeline:
         self.snapshot_store = SnapshotStore(config.audit_trail.snapshot_dir
                                             or Path(config.pipeline.state_dir) / "snapshots")
         #: plugin path -> (versions it reported, digest of the snapshot in force)
-        self._snapshots: dict[str, tuple[tuple, str]] = {}
+        #: per scoring plugin: its versions (sorted items), their snapshot's digest, and the versions as
+        #: last returned (compared first: most batches return the same)
+        self._snapshots: dict[str, tuple[tuple, str, dict]] = {}
         #: factors already reported as weighed by ``decision.default_weight``
         self._unweighted: set[str] = set()
         #: this process run: replay starts per-account state afresh where the run changes
@@ -236,21 +238,25 @@ class Pipeline:
         clear = investigate = block = errors = 0
         if decisions is not None:
             clear, investigate, block = decisions.counts()
-            errors = int(decisions.error_mask.sum())
+            errors = int(decisions.error_mask.sum()) if decisions.errors else 0  # the mask is set by errors only
             host.submit_proofs(decisions)
         n = len(decisions) if decisions is not None else 0
         summary.transactions += n
         summary.rejects += len(item.rejects)
-        summary.decisions.update({"CLEAR": clear, "INVESTIGATE": investigate, "BLOCK": block})
+        counts = summary.decisions
+        counts["CLEAR"] += clear
+        counts["INVESTIGATE"] += investigate
+        counts["BLOCK"] += block
         summary.screening_errors += errors
         summary.drops += item.raw.drops
         summary.batches += 1
         summary.batch_latencies.append(latency)
-        host.observe(BatchStats(
-            source=item.plugin.path, transactions=n, rejects=len(item.rejects), clear=clear,
-            investigate=investigate, block=block, screening_errors=errors, drops=item.raw.drops,
-            queue_fill=item.queue_fill, latency_s=latency,
-            risk_scores=decisions.risk if decisions is not None else ()))
+        if host.has("metrics"):
+            host.observe(BatchStats(
+                source=item.plugin.path, transactions=n, rejects=len(item.rejects), clear=clear,
+                investigate=investigate, block=block, screening_errors=errors, drops=item.raw.drops,
+                queue_fill=item.queue_fill, latency_s=latency,
+                risk_scores=decisions.risk if decisions is not None else ()))
         if on_batch is not None:
             on_batch(item.raw, summary)
 
@@ -260,16 +266,20 @@ class Pipeline:
         for path, result in results:
             if isinstance(result, BaseException):
                 continue
-            versions = tuple(sorted(result.versions.items()))
             known = self._snapshots.get(path)
+            if known is not None and known[2] == result.versions:  # unchanged (a dict compare, each batch)
+                out[path] = known[1]
+                continue
+            versions = tuple(sorted(result.versions.items()))
             if known is None or known[0] != versions:
                 lp = next(p for p in self.host.family("scoring") if p.path == path)
                 answers = [a for a in self.host.call("aegis_scoring_artefacts", lp) if a is not None]
                 digest = self.snapshot_store.put(bundle(lp.name, lp.config, answers[0] if answers else None,
                                                         lp.raw_config))
-                known = self._snapshots[path] = (versions, digest)
+                known = (versions, digest, {})
                 log.info("snapshot of %s (%s): %s", path, ", ".join(f"{k}={v}" for k, v in versions), digest)
                 self._warn_unweighted(path, result)
+            self._snapshots[path] = (known[0], known[1], dict(result.versions))
             out[path] = known[1]
         return out
 
@@ -342,7 +352,7 @@ class Pipeline:
 
     def _run_between(self) -> None:
         """Serve what other threads asked to run between batches (inline intake queues nothing else)."""
-        while True:
+        while not self._queue.empty():  # cheaper than get_nowait's Empty when nothing waits (each batch)
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import orjson
@@ -15,7 +17,7 @@ from aegis import decide as decide_module
 from aegis import model
 from aegis.decide import DECISION_NAMES, TOP_LEVEL_VERSIONS, DecisionConfig, Decisions, decide
 from aegis.decode import decode
-from aegis.model import AccountIndex, Decision, DecisionRecord, FactorScores, RawBatch, ScoreResult
+from aegis.model import AccountIndex, Decision, DecisionRecord, FactorScores, RawBatch, ScoreResult, utc_timestamp
 from aegis.testing.samples import transactions
 
 
@@ -417,3 +419,23 @@ def test_decide_equals_the_reference(inputs):
     assert orjson.dumps(got.provenance) == orjson.dumps(expected.provenance)
     expected.timestamp = got.timestamp
     assert got.lines() == expected.lines()
+
+
+def test_record_timestamps_are_utc_microseconds_and_current():
+    before = datetime.now(UTC)
+    stamps = [utc_timestamp() for _ in range(3)]
+    after = datetime.now(UTC)
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+        assert before - timedelta(milliseconds=1) <= datetime.fromisoformat(stamp) <= after
+    assert stamps == sorted(stamps)
+
+
+def test_weight_rows_follow_the_weights():
+    config = DecisionConfig(weights={"GEO": 0.5}, default_weight=0.25)
+    row = config.weight_row(("GEO", "AMOUNT"))
+    assert row.tolist() == [0.5, 0.25] and config.weight_row(("GEO", "AMOUNT")) is row
+    config.weights["GEO"] = 1.0  # changed in place: a new row
+    assert config.weight_row(("GEO", "AMOUNT")).tolist() == [1.0, 0.25]
+    with pytest.raises(ValueError):
+        row[0] = 2.0  # shared by every batch: read-only

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from aegis.audit_chain import ChainedRecord, ChainHead, checkpoint_hash
-from aegis.model import Reject, utc_now
+from aegis.model import Reject, utc_timestamp
 from aegis_audit_sqlite.database import connect_read_only, connect_read_write
 
 log = logging.getLogger("aegis.audit.sqlite")
@@ -160,7 +160,7 @@ class AuditDatabase:
     # -- dead letters ----------------------------------------------------------------------------
 
     def add_dead_letters(self, rejects: Sequence[Reject]) -> None:
-        received_at = utc_now().isoformat(timespec="microseconds").replace("+00:00", "Z")
+        received_at = utc_timestamp()
         rows = [(r.origin, r.reason, r.uetr, r.payload, received_at) for r in rejects]
         with self._lock:
             self._transaction("INSERT INTO dead_letters (origin, reason, uetr, payload, received_at) "

@@ -144,8 +144,9 @@ class SocketIngress:
         """Serve the sockets on the kernel's main thread: read, then batch; replies leave from the ack."""
         assert self.intake is not None and self.zmq is not None, "aegis_ingress_poll_inline before aegis_startup"
         if not self.zmq.served_here:
-            self.zmq.take_over()
-            self.intake.waker = self.zmq.wake  # gRPC requests wake the poller
+            self.zmq.take_over(alone=self.grpc is None)
+            if self.grpc is not None:
+                self.intake.waker = self.zmq.wake  # gRPC requests wake the poller
         self.zmq.serve(0)
         if not self.intake.waiting:  # at least 1 ms: the kernel polls again at once (a request ends the wait)
             self.zmq.serve(max(self.config.poll_wait_ms, 1.0) / 1000)

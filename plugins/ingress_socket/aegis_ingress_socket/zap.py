@@ -1,13 +1,15 @@
 """The ZAP handler (ZeroMQ RFC 27): lets a CURVE client in only if its public key is allowed.
 
-It runs on the server's I/O thread: :meth:`Gatekeeper.handle` answers one authentication
-request from the REP socket bound at ``inproc://zeromq.zap.01`` in the server's own context. A
-refused client's handshake fails, so it can send nothing and gets nothing.
+It runs on a thread of its own (:meth:`Gatekeeper.serve`), which alone uses the REP socket bound
+at ``inproc://zeromq.zap.01`` in the server's own context, so the thread that serves the
+requests never has to watch it. A refused client's handshake fails, so it can send nothing and
+gets nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 import zmq
 from zmq.utils.z85 import decode as z85_decode
@@ -38,6 +40,17 @@ class Gatekeeper:
         sock.linger = 0
         sock.bind(ZAP_ENDPOINT)
         return sock
+
+    def serve(self, sock: zmq.Socket, stopping: threading.Event) -> None:
+        """Answer authentication requests on ``sock`` until ``stopping`` is set, then close it."""
+        try:
+            while not stopping.is_set():
+                if sock.poll(100):
+                    self.handle(sock)
+        except Exception:  # a client is then refused (its handshake times out); the server keeps serving
+            log.exception("ZAP handler failed: new CURVE connections cannot be authenticated")
+        finally:
+            sock.close(0)
 
     def handle(self, sock: zmq.Socket) -> None:
         """Answer one ZAP request waiting on ``sock``."""
