@@ -38,7 +38,6 @@ log = logging.getLogger("aegis.ingress.socket")
 #: Messages read per wake-up before replies get their turn again.
 READ_BURST = 256
 _MORE = int(zmq.SNDMORE)
-_RCVMORE = int(zmq.RCVMORE)
 
 
 class ZmqServer:
@@ -268,7 +267,7 @@ class ZmqServer:
 
     def _read(self, router: zmq.Socket, first: zmq.Frame | None = None) -> None:
         """Handle the messages waiting (up to :data:`READ_BURST`), from ``first`` (already received) on."""
-        recv, more = router.recv, router.get
+        recv = router.recv
         for _ in range(READ_BURST):
             if first is None:
                 try:
@@ -276,8 +275,10 @@ class ZmqServer:
                 except zmq.Again:
                     return
             frames = [first.bytes]
-            while more(_RCVMORE):  # plain-int option: recv_multipart converts it to an enum per frame
-                frames.append(recv(0))
+            frame = first
+            while frame.more:  # the frame's own flag: cheaper than asking the socket for RCVMORE
+                frame = recv(copy=False)
+                frames.append(frame.bytes)
             self._handle(router, self._peer(first), frames)
             first = None
 
