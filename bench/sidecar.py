@@ -15,7 +15,8 @@ The floor is a bare ZeroMQ ROUTER echo server (Python, own process) under the sa
 Figures are medians of ``--runs`` runs; "main thr" is how busy the server's main thread was (the
 one that reads, screens and replies), in CPU seconds per second: the headroom left. Then the
 screening stages (decode, scoring, decide, record rendering, audit write) are timed in this
-process for batches of 1 and 100, to show where a request's time goes. The last line of output is
+process for batches of 1 and 100, to show where a request's time goes, and the capacity for single
+requests is measured (:func:`capacity`): the headroom the single scenario's rate leaves. The last line of output is
 one JSON object of them all.
 """
 
@@ -186,7 +187,8 @@ def wait_ready(endpoint: str, proc: subprocess.Popen, timeout: float = 90) -> No
     raise RuntimeError(f"{endpoint} not ready within {timeout} s")
 
 
-def deployment(workdir: Path, port: int, fsync: str, decode_workers: int = 0, inline_intake: bool = True) -> dict:
+def deployment(workdir: Path, port: int, fsync: str, decode_workers: int = 0, inline_intake: bool = True,
+               batch_size: int = 4096) -> dict:
     """The served deployment: socket ingress → rules → JSONL audit, env secrets in permissive mode."""
     return {
         "deployment": "bench-sidecar", "security_mode": "permissive", "log_level": "WARNING",
@@ -194,20 +196,54 @@ def deployment(workdir: Path, port: int, fsync: str, decode_workers: int = 0, in
         "ingress": [{"plugin": "socket", "config": {"host": "127.0.0.1", "port": port}}],
         "scoring": [{"plugin": "rules", "config": {"geo": {"fatf_list": str(FATF)}}}],
         "audit": [{"plugin": "jsonl", "config": {"path": str(workdir / "audit.jsonl"), "fsync": fsync}}],
-        "pipeline": {"batch_size": 4096, "decode_workers": decode_workers, "inline_intake": inline_intake,
+        "pipeline": {"batch_size": batch_size, "decode_workers": decode_workers, "inline_intake": inline_intake,
                      "state_dir": str(workdir / "state")},
     }
 
 
 def start_aegis(workdir: Path, port: int, fsync: str, decode_workers: int = 0,
-                inline_intake: bool = True) -> subprocess.Popen:
+                inline_intake: bool = True, batch_size: int = 4096) -> subprocess.Popen:
     path = workdir / "aegis.yaml"
-    path.write_text(yaml.safe_dump(deployment(workdir, port, fsync, decode_workers, inline_intake)))
+    path.write_text(yaml.safe_dump(deployment(workdir, port, fsync, decode_workers, inline_intake, batch_size)))
     return subprocess.Popen([AEGIS, "run", "-c", str(path), "--no-progress"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env={**os.environ, "AEGIS_LOG_LEVEL": "WARNING"})
 
 
 STAGES = ("decode", "score", "decide", "render", "audit write")
+
+
+def capacity(workdir: Path, payloads: Payloads, requests: int = 20_000) -> dict:
+    """How many single requests one server sustains when they queue up: ``requests`` sent at once
+    over one connection, screened one per batch (``batch_size: 1``, ``fsync: interval``), as many
+    as the thread can. Returns requests per second and CPU µs of the main thread per request: the
+    cost of one request through the whole server, ZeroMQ reading and replying included."""
+    port = free_port()
+    endpoint = f"tcp://127.0.0.1:{port}"
+    proc = start_aegis(workdir, port, "interval", batch_size=1)
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.DEALER)
+    sock.linger = 0
+    sock.sndhwm = sock.rcvhwm = 0
+    try:
+        wait_ready(endpoint, proc)
+        sock.connect(endpoint)
+        frames = payloads.frames(requests + 500)
+        for frame in frames[:500]:  # warm-up, one at a time
+            sock.send_multipart([b"w", SCREEN, frame])
+            sock.recv_multipart()
+        stat = f"/proc/{proc.pid}/task/{proc.pid}/stat"
+        cpu, start = cpu_seconds(stat), time.perf_counter()
+        for frame in frames[500:]:
+            sock.send_multipart([b"c", SCREEN, frame])
+        answered = sum(sock.recv_multipart()[1] == OK for _ in range(requests))
+        took = time.perf_counter() - start
+        cpu = cpu_seconds(stat) - cpu
+    finally:
+        sock.close()
+        ctx.term()
+        stop(proc)
+    return {"requests_per_s": round(answered / took), "cpu_us_per_request": round(cpu / requests * 1e6, 1),
+            "answered_ok": answered, "requests": requests}
 
 
 def stage_costs(workdir: Path, payloads: Payloads, sizes: tuple[int, ...] = (1, 100),
@@ -336,8 +372,12 @@ def main() -> int:
                                                           args, payloads)
             finally:
                 stop(proc)
+        (Path(tmp) / "capacity").mkdir()
+        ceiling = capacity(Path(tmp) / "capacity", payloads)
         stages = stage_costs(Path(tmp) / "stages", payloads)
     print_table(results, args)
+    print(f"Capacity for single requests, queued up and screened one per batch: {ceiling['requests_per_s']:,} "
+          f"requests/s, {ceiling['cpu_us_per_request']} µs of the main thread per request\n")
     print("Screening stages in one process, median µs per batch (ZeroMQ reading and replying not included):")
     for name, costs in stages.items():
         print(f"  {name:<9} " + "  ".join(f"{stage} {costs[stage]:,.1f}" for stage in (*STAGES, "total")))
@@ -347,7 +387,7 @@ def main() -> int:
                       "connections": args.connections, "cpus": os.cpu_count(), "python": platform.python_version(),
                       "scenarios": {s.name: {"batch": s.batch, "requests_per_s": s.requests_per_s, "tps": s.tps,
                                              "p99_target_ms": s.p99_target_ms} for s in SCENARIOS},
-                      "results": results, "stage_us": stages}))
+                      "results": results, "capacity_single": ceiling, "stage_us": stages}))
     return 0
 
 
