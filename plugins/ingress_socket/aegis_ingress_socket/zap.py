@@ -45,10 +45,12 @@ class Gatekeeper:
         """Answer authentication requests on ``sock`` until ``stopping`` is set, then close it."""
         try:
             while not stopping.is_set():
-                if sock.poll(100):
+                if not sock.poll(100):
+                    continue
+                try:
                     self.handle(sock)
-        except Exception:  # a client is then refused (its handshake times out); the server keeps serving
-            log.exception("ZAP handler failed: new CURVE connections cannot be authenticated")
+                except zmq.ZMQError:  # the REP socket is out of step: its client's handshake fails
+                    log.exception("ZAP request not answered; that connection is not authenticated")
         finally:
             sock.close(0)
 
