@@ -69,6 +69,15 @@ def test_batch_request_answers_in_order(sidecar, sockets):
     assert [orjson.loads(r)["uetr"] for r in results] == [t["uetr"] for t in txs]
 
 
+def test_lines_may_end_with_crlf(sidecar, sockets):
+    txs = transactions(3, seed=20)
+    client = sockets.dealer(sidecar.endpoint)
+    client.send_multipart([b"crlf", SCREEN_LINES, b"\r\n".join(orjson.dumps(t) for t in txs) + b"\r\n"])
+    request_id, status, packed = sockets.receive(client)
+    assert (request_id, status) == (b"crlf", OK)
+    assert [orjson.loads(r)["uetr"] for r in packed.split(b"\n")] == [t["uetr"] for t in txs]
+
+
 def test_lines_request_is_answered_in_one_frame_in_order(sidecar, sockets):
     txs = transactions(50, seed=18)
     lines = [orjson.dumps(t) for t in txs]
