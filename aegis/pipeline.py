@@ -135,7 +135,6 @@ class Pipeline:
         self.trail = AuditTrail(host, config.audit_trail)
         self.snapshot_store = SnapshotStore(config.audit_trail.snapshot_dir
                                             or Path(config.pipeline.state_dir) / "snapshots")
-        #: plugin path -> (versions it reported, digest of the snapshot in force)
         #: per scoring plugin: its versions (sorted items), their snapshot's digest, and the versions as
         #: last returned (compared first: most batches return the same)
         self._snapshots: dict[str, tuple[tuple, str, dict]] = {}

@@ -15,14 +15,7 @@ import orjson
 import zmq
 
 from aegis.client.curve import CurveKeys
-from aegis.client.frames import (
-    RequestIds,
-    TransactionLike,
-    batch_request,
-    encode_transaction,
-    results_of,
-    retry_after,
-)
+from aegis.client.frames import RequestIds, TransactionLike, batch_request, encode_transaction, results_of, retry_after
 from aegis.client.results import Busy, Decision, RecordError, Rejected, ScreeningTimeout
 from aegis.client.retry import Backoff
 from aegis.client.wire import BUSY, DEFAULT_PORT, LINES_VERBS, PING, PONG, RETRY_OF, SCREEN
