@@ -85,8 +85,6 @@ class Decisions:
     #: per decision, where its zero-knowledge proof will be found (``aegis_proving_reference``)
     proof_refs: list[str | None] | None = None
     _lines: list[bytes] | None = field(default=None, repr=False)
-    #: each record up to its transaction member (exclusive), made by :meth:`_render`
-    _bodies: list[bytes] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.risk)
@@ -107,24 +105,22 @@ class Decisions:
     def lines(self) -> list[bytes]:
         """Canonical JSON of every record (no trailing newline), computed once per batch."""
         if self._lines is None:
-            self._bodies = bodies = self._render()
-            n = len(bodies)
-            self._lines = list(map(b"".join, zip(bodies, repeat(b',"transaction":', n), self.batch.canonical_json(),
-                                                 repeat(b"}", n), strict=True)))
+            self._lines = self._render()
         return self._lines
 
     def summaries(self) -> list[bytes]:
-        """Every record without its transaction (the last member): what a caller that sent the
-        transaction is answered (the sidecar's replies)."""
-        self.lines()
-        return list(map(bytes.__add__, self._bodies, repeat(b"}", len(self._bodies))))
+        """Every record without its transaction: what a caller that sent the transaction is
+        answered (the sidecar's replies). The transaction is the last member of each rendered
+        line (``,"transaction":`` + its canonical JSON + ``}``), so this cuts it off."""
+        cut = len(_TRANSACTION) + 1
+        return [line[:-(len(tx) + cut)] + b"}" for line, tx in zip(self.lines(), self.batch.canonical_json(),
+                                                                    strict=True)]
 
     def _render(self) -> list[bytes]:
-        """Every record up to its ``transaction`` member, as bytes, members in a fixed order, without
-        building one dict per record.
+        """Every record as bytes, members in a fixed order, without building one dict per record.
 
-        Each is one join of pieces made for the whole batch at once: what every record shares is
-        serialised once, uetrs, origins and factor values in one orjson call each (see :meth:`_head`).
+        Each record is one join of pieces made for the whole batch at once: what every record shares
+        is serialised once, uetrs, origins and factor values in one orjson call each (see :meth:`_head`).
         """
         n = len(self.batch.uetr)
         if not n:
@@ -136,7 +132,7 @@ class Decisions:
             (top if k in TOP_LEVEL_VERSIONS else others)[k] = v
         shared = dumps({"timestamp": self.timestamp, **top, "versions": others, "thresholds": self.thresholds,
                         **self.provenance})[1:-1]
-        tail = b"," + shared
+        tail = b"," + shared + _TRANSACTION
         passed, failed = b',"errors":[]' + tail, b',"errors":' + dumps(self.errors) + tail
         rest = map((passed, failed).__getitem__, np.asarray(self.error_mask, dtype=bool).tolist())
         refs = self.proof_refs
@@ -147,7 +143,8 @@ class Decisions:
             proofs = [b"" if r is None else next(texts) for r in refs]
         return list(map(b"".join, zip(
             repeat(b'{"uetr":', n), _json_values(self.batch.uetr), *self._head(), self._explanations(n),
-            _json_values(self.batch.origins), proofs, rest, strict=True)))
+            _json_values(self.batch.origins), proofs, rest, self.batch.canonical_json(), repeat(b"}", n),
+            strict=True)))
 
     def _head(self) -> list[Iterator[bytes]]:
         """Columns of pieces whose join is, per record, its members from ``,"decision":`` to ``"explanation":``.
@@ -196,6 +193,8 @@ class Decisions:
         return out
 
 
+#: What precedes the transaction, the last member of every record.
+_TRANSACTION = b',"transaction":'
 #: From this many records a batch writes each distinct row of factor values once (:meth:`Decisions._head`).
 GROUP_AT = 64
 _VERDICTS = [b',"decision":' + orjson.dumps(name) + b',"reason_code":' for name in DECISION_NAMES]
