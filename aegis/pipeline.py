@@ -135,9 +135,8 @@ class Pipeline:
         self.trail = AuditTrail(host, config.audit_trail)
         self.snapshot_store = SnapshotStore(config.audit_trail.snapshot_dir
                                             or Path(config.pipeline.state_dir) / "snapshots")
-        #: per scoring plugin: its versions (sorted items), their snapshot's digest, and the versions as
-        #: last returned (compared first: most batches return the same)
-        self._snapshots: dict[str, tuple[tuple, str, dict]] = {}
+        #: per scoring plugin: the versions it reported, and the digest of the snapshot in force
+        self._snapshots: dict[str, tuple[dict[str, str], str]] = {}
         #: factors already reported as weighed by ``decision.default_weight``
         self._unweighted: set[str] = set()
         #: this process run: replay starts per-account state afresh where the run changes
@@ -266,19 +265,15 @@ class Pipeline:
             if isinstance(result, BaseException):
                 continue
             known = self._snapshots.get(path)
-            if known is not None and known[2] == result.versions:  # unchanged (a dict compare, each batch)
-                out[path] = known[1]
-                continue
-            versions = tuple(sorted(result.versions.items()))
-            if known is None or known[0] != versions:
+            if known is None or known[0] != result.versions:  # a dict compare: most batches return the same
                 lp = next(p for p in self.host.family("scoring") if p.path == path)
                 answers = [a for a in self.host.call("aegis_scoring_artefacts", lp) if a is not None]
                 digest = self.snapshot_store.put(bundle(lp.name, lp.config, answers[0] if answers else None,
                                                         lp.raw_config))
-                known = (versions, digest, {})
-                log.info("snapshot of %s (%s): %s", path, ", ".join(f"{k}={v}" for k, v in versions), digest)
+                known = self._snapshots[path] = (dict(result.versions), digest)
+                log.info("snapshot of %s (%s): %s", path,
+                         ", ".join(f"{k}={v}" for k, v in sorted(result.versions.items())), digest)
                 self._warn_unweighted(path, result)
-            self._snapshots[path] = (known[0], known[1], dict(result.versions))
             out[path] = known[1]
         return out
 
