@@ -19,7 +19,7 @@ import hashlib
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -267,12 +267,17 @@ class Chain:
     """The running chain of one sink: appends records, and seals them into checkpoints."""
 
     head: ChainHead = field(default_factory=ChainHead)
-    pending: list[str] = field(default_factory=list)  # hashes since the last checkpoint
+    #: hashes of the records after the last checkpoint, when reopening a chain (only their tree is kept)
+    pending: InitVar[Sequence[str]] = ()
     opened_at: float = field(default_factory=time.monotonic)
-    tree: MerkleAccumulator = field(init=False, repr=False)  # the Merkle root of ``pending``, kept current
+    #: records chained since the last checkpoint. A count, not their hashes: the tree holds all a
+    #: seal needs, and a list of 10,000 hash strings would all be freed at once by the seal (a pause)
+    unsealed: int = field(init=False)
+    tree: MerkleAccumulator = field(init=False, repr=False)  # the Merkle root of the unsealed hashes, kept current
 
-    def __post_init__(self) -> None:
-        self.tree = MerkleAccumulator(self.pending)
+    def __post_init__(self, pending: Sequence[str]) -> None:
+        self.tree = MerkleAccumulator(pending)
+        self.unsealed = len(pending)
 
     def extend(self, uetrs: Sequence[str], decisions: Sequence[str], bodies: Sequence[bytes]) -> ChainedRecords:
         """Chain ``bodies`` (record JSON without the chain member) onto the head, in order."""
@@ -292,27 +297,27 @@ class Chain:
         hashes = _HEX_DIGEST.findall(hexes.tobytes().decode("ascii"))
         records = ChainedRecords(list(uetrs), range(first, first + n), hashes, list(decisions),
                                  out[:size].tobytes(), line_ends.tolist())
-        self.pending.extend(hashes)
+        self.unsealed += n
         if n:
             self.head.seq, self.head.hash = first + n - 1, hashes[-1]
         return records
 
     def due(self, every_records: int, every_seconds: float) -> bool:
-        return bool(self.pending) and (len(self.pending) >= every_records
-                                       or time.monotonic() - self.opened_at >= every_seconds)
+        return self.unsealed > 0 and (self.unsealed >= every_records
+                                      or time.monotonic() - self.opened_at >= every_seconds)
 
     def seal(self, sink: str, deployment: str, key: str, sign, timestamp: str) -> dict:
         """A signed checkpoint over the pending records; the chain then starts a new interval."""
         checkpoint = {
             "type": "aegis.audit.checkpoint", "version": 1, "deployment": deployment, "sink": sink,
-            "from_seq": self.head.seq - len(self.pending) + 1, "to_seq": self.head.seq,
+            "from_seq": self.head.seq - self.unsealed + 1, "to_seq": self.head.seq,
             "merkle_root": self.tree.root(), "chain_head": self.head.hash,
             "prev_checkpoint": self.head.checkpoint_hash, "timestamp": timestamp, "key": key,
         }
         checkpoint["signature"] = base64.b64encode(sign(checkpoint_payload(checkpoint))).decode()
         self.head.checkpoint_seq = self.head.seq
         self.head.checkpoint_hash = checkpoint_hash(checkpoint)
-        self.pending = []
+        self.unsealed = 0
         self.tree = MerkleAccumulator()
         self.opened_at = time.monotonic()
         return checkpoint

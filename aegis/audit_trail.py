@@ -69,7 +69,7 @@ class SinkTrail:
             self.seal()
 
     def seal(self) -> None:
-        if not self.chain.pending:
+        if not self.chain.unsealed:
             return
         timestamp = utc_timestamp()
         checkpoint = self.chain.seal(self.sink.path, self.host.context.deployment, self.config.signing_key,

@@ -84,7 +84,8 @@ def test_chained_records_are_columns_that_read_as_records():
         assert body == bodies[i] and member == {"seq": i + 1, "prev": prev, "hash": r.hash}
         assert r.hash == record_hash(prev, body)
         prev = r.hash
-    assert chain.head.seq == 5 and chain.head.hash == prev and chain.tree.root() == merkle_root(chain.pending)
+    assert chain.head.seq == 5 and chain.head.hash == prev and chain.tree.root() == merkle_root(records.hashes)
+    assert chain.unsealed == 5
     with pytest.raises(ValueError, match="2 uetrs"):
         chain.extend(["a", "b"], ["CLEAR"], [b"{}", b"{}"])
 
@@ -127,10 +128,16 @@ def test_chaining_keeps_the_merkle_root_of_the_unsealed_hashes_current():
     the pending hashes."""
     pending = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(11)]
     chain = Chain(head=ChainHead(seq=11, hash=pending[-1]), pending=list(pending))
+    assert chain.unsealed == 11
     for n, size in enumerate([1, 0, 2, 3, 1, 8, 9, 64, 5, 100, 1, 255, 256, 7]):
         if n == 9:
-            chain.seal("sink", "test", "key", lambda payload: b"signature", "2026-01-01T00:00:00Z")
-        chain.extend([f"u{i}" for i in range(size)], ["CLEAR"] * size,
-                     [b'{"n":%d,"i":%d}' % (n, i) for i in range(size)])
-        assert chain.tree.count == len(chain.pending)
-        assert chain.tree.root() == merkle_root(chain.pending), size
+            checkpoint = chain.seal("sink", "test", "key", lambda payload: b"signature", "2026-01-01T00:00:00Z")
+            assert checkpoint["merkle_root"] == merkle_root(pending)
+            assert (checkpoint["from_seq"], checkpoint["to_seq"]) == (chain.head.seq - len(pending) + 1,
+                                                                      chain.head.seq)
+            pending = []
+        records = chain.extend([f"u{i}" for i in range(size)], ["CLEAR"] * size,
+                               [b'{"n":%d,"i":%d}' % (n, i) for i in range(size)])
+        pending += records.hashes
+        assert chain.tree.count == chain.unsealed == len(pending)
+        assert chain.tree.root() == merkle_root(pending), size

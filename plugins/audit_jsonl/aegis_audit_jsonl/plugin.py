@@ -49,7 +49,8 @@ class JsonlAuditSink:
         self.config = config
         self.records = AppendFile(config.path, config.fsync, config.rotate_bytes, config.compress_rotated)
         self.dead_letters = AppendFile(config.dead_letters, config.fsync, config.rotate_bytes)
-        # Checkpoints are few and are what makes the log provable: always fsynced, never rotated.
+        # Checkpoints are few and are what makes the log provable: fsynced as written (after the records
+        # they cover are durable: at once under fsync batch, by the flusher under interval), never rotated.
         self.checkpoints = AppendFile(config.checkpoints, "batch")
         self.retention = AppendFile(config.path.with_name(f"{config.path.stem}.retention.jsonl"), "batch")
         self.context = None
@@ -88,7 +89,8 @@ class JsonlAuditSink:
             self.retention.open()
         self._remember_tail()
         if self.config.fsync == "interval":
-            self.flusher = IntervalFlusher([self.records, self.dead_letters], self.config.fsync_interval)
+            self.flusher = IntervalFlusher([self.records, self.dead_letters], self.config.fsync_interval,
+                                           self.checkpoints)
             self.flusher.start()
 
     @hookimpl
@@ -136,7 +138,11 @@ class JsonlAuditSink:
 
     @hookimpl
     def aegis_audit_checkpoint(self, checkpoint: dict) -> None:
-        self.checkpoints.append(orjson.dumps(checkpoint) + b"\n")
+        line = orjson.dumps(checkpoint) + b"\n"
+        if self.flusher is not None:  # fsync interval: written by the flush that makes its records durable
+            self.flusher.seal(line)
+        else:
+            self.checkpoints.append(line)
         if self.config.retention_days is not None:
             self._apply_retention()
 

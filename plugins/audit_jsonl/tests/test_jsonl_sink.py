@@ -99,6 +99,45 @@ def test_fsync_interval_syncs_in_the_background_within_the_interval(tmp_path, os
         assert os_calls["sync"] == 1  # nothing new written, nothing to sync
 
 
+def test_fsync_interval_writes_a_checkpoint_after_its_records_are_durable(tmp_path, monkeypatch):
+    """Under ``interval`` a seal waits for no disk: its checkpoint is written by the next background
+    flush, after the fsync that made the records it covers durable (never on disk before them); one
+    still waiting at shutdown is written then."""
+    audit = tmp_path / "audit"
+    events: list[tuple[str, str]] = []  # (what, file name), in order
+    real_write, real_sync = os.write, append_file._sync
+
+    def name(fd) -> str:
+        return next(p.name for p in audit.iterdir() if p.stat().st_ino == os.fstat(fd).st_ino)
+
+    def write(fd, data):
+        events.append(("write", name(fd)))
+        return real_write(fd, data)
+
+    def sync(fd):
+        events.append(("sync", name(fd)))
+        real_sync(fd)
+
+    monkeypatch.setattr(append_file.os, "write", write)
+    monkeypatch.setattr(append_file, "_sync", sync)
+    with sink(tmp_path, fsync="interval", fsync_interval=0.2) as h:
+        h.trail(checkpoint_every=5)
+        h.audit(decisions_for(h, 5, 1))  # sealed at once: 5 records
+        assert ("write", "log.checkpoints.jsonl") not in events
+        assert not any(what == "sync" for what, _ in events)  # nothing waited for the disk
+        deadline = time.monotonic() + 5
+        while ("write", "log.checkpoints.jsonl") not in events and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first = events.index(("write", "log.checkpoints.jsonl"))
+        assert ("sync", "log.jsonl") in events[:first]
+        assert events[first + 1] == ("sync", "log.checkpoints.jsonl")
+        events.clear()
+        h.audit(decisions_for(h, 5, 2))  # a second checkpoint, still waiting when the sink stops
+    assert events.index(("sync", "log.jsonl")) < events.index(("write", "log.checkpoints.jsonl"))
+    checkpoints = [orjson.loads(line) for line in (audit / "log.checkpoints.jsonl").read_bytes().splitlines()]
+    assert [(c["from_seq"], c["to_seq"]) for c in checkpoints] == [(1, 5), (6, 10)]
+
+
 def test_writes_do_not_wait_for_a_background_fsync_in_progress(tmp_path, monkeypatch):
     """A slow disk flush (held here until released) must not stall the batches written meanwhile."""
     started, release = threading.Event(), threading.Event()
