@@ -1,7 +1,7 @@
 """Sidecar benchmark: open-loop load against the ZeroMQ sidecar, next to a bare ZeroMQ echo server.
 
     python bench/sidecar.py [--seconds 3] [--runs 3] [--connections 4] [--fsync batch interval] [--intake inline]
-                            [--batch-format lines]
+                            [--batch-format lines] [--scenario single batch100] [--floor-work-us US ...]
 
 Open loop: request k is due at ``start + k / rate`` whatever happened to earlier ones, and its
 latency is measured from that due time, so a server that falls behind cannot hide its queueing
@@ -11,7 +11,9 @@ sends one, its transactions as the lines of one frame (``SCREEN_LINES``), or wit
 frames`` as a frame per transaction (``SCREEN``). The server is a real
 deployment started with ``aegis run`` in its own process (socket ingress → rules → JSONL audit,
 env secrets in permissive mode), once per audit fsync policy; every transaction has a fresh UETR.
-The floor is a bare ZeroMQ ROUTER echo server (Python, own process) under the same load.
+The floor is a bare ZeroMQ ROUTER echo server (Python, own process) under the same load; with
+``--floor-work-us`` it is also run spending that many µs of CPU on each request before answering: an
+ideal server with that cost per request, which shows the cost a latency target allows on this machine.
 Figures are medians of ``--runs`` runs; "main thr" is how busy the server's main thread was (the
 one that reads, screens and replies), in CPU seconds per second: the headroom left. Then the
 screening stages (decode, scoring, decide, record rendering, audit write) are timed in this
@@ -66,13 +68,23 @@ class Scenario:
 
 SCENARIOS = (Scenario("single", 1, 5_000, 1.0), Scenario("batch100", 100, 500, 2.0))
 
+
+def scenarios(args: argparse.Namespace) -> list[Scenario]:
+    return [s for s in SCENARIOS if s.name in args.scenario]
+
 ECHO = """
-import sys, zmq
+import sys, time, zmq
 ctx = zmq.Context()
 sock = ctx.socket(zmq.ROUTER)
 sock.bind(sys.argv[1])
+work = float(sys.argv[2]) / 1e6 if len(sys.argv) > 2 else 0.0  # busy seconds per request
+clock = time.perf_counter
 while True:
     frames = sock.recv_multipart()
+    if work:
+        until = clock() + work
+        while clock() < until:
+            pass
     sock.send_multipart([frames[0], frames[1], b"OK", *frames[3:]])
 """
 
@@ -320,9 +332,13 @@ def run_with_cpu(pid: int, endpoint: str, scenario: Scenario, args: argparse.Nam
 
 def measure(server: str, endpoint: str, proc: subprocess.Popen, args: argparse.Namespace,
             payloads: Payloads) -> dict[str, dict]:
-    wait_ready(endpoint, proc)
+    """Every scenario against one running server (an echo server has no health ping: it gets a moment)."""
+    if server.startswith("zmq echo"):
+        time.sleep(0.3)
+    else:
+        wait_ready(endpoint, proc)
     out = {}
-    for scenario in SCENARIOS:
+    for scenario in scenarios(args):
         run_load(endpoint, scenario, 0.5, args.connections, payloads,  # warm-up (JIT, caches, connections)
                  lines=args.batch_format == "lines")
         runs = [run_with_cpu(proc.pid, endpoint, scenario, args, payloads) for _ in range(args.runs)]
@@ -340,8 +356,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one measured run")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (the median is reported)")
     parser.add_argument("--connections", type=int, default=4, help="DEALER connections of the load generator")
-    parser.add_argument("--fsync", nargs="+", default=["batch", "interval"], choices=["batch", "interval", "never"],
-                        help="audit fsync policies to run the sidecar with")
+    parser.add_argument("--fsync", nargs="*", default=["batch", "interval"], choices=["batch", "interval", "never"],
+                        help="audit fsync policies to run the sidecar with (none given: the echo servers only)")
+    parser.add_argument("--scenario", nargs="+", choices=[s.name for s in SCENARIOS],
+                        default=[s.name for s in SCENARIOS], help="the scenarios to run")
+    parser.add_argument("--floor-work-us", nargs="*", type=float, default=[], metavar="US",
+                        help="also run the echo server with this much busy CPU work per request (µs), each: what "
+                             "a server with no overhead of its own but that cost per request achieves here")
     parser.add_argument("--decode-workers", type=int, default=0,
                         help="the sidecar's pipeline.decode_workers (0: decode in the scoring process)")
     parser.add_argument("--intake", choices=["inline", "thread"], default="inline",
@@ -354,14 +375,15 @@ def main() -> int:
     payloads = Payloads()
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="aegis-bench-sidecar-") as tmp:
-        port = free_port()
-        echo = subprocess.Popen([sys.executable, "-c", ECHO, f"tcp://127.0.0.1:{port}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            time.sleep(0.3)
-            results["zmq echo (floor)"] = measure_echo(f"tcp://127.0.0.1:{port}", args, payloads)
-        finally:
-            stop(echo)
+        for work in [0.0, *args.floor_work_us]:
+            port = free_port()
+            echo = subprocess.Popen([sys.executable, "-c", ECHO, f"tcp://127.0.0.1:{port}", str(work)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            label = f"zmq echo +{work:g} µs/req" if work else "zmq echo (floor)"
+            try:
+                results[label] = measure(label, f"tcp://127.0.0.1:{port}", echo, args, payloads)
+            finally:
+                stop(echo)
         for fsync in args.fsync:
             workdir = Path(tmp) / fsync
             workdir.mkdir()
@@ -386,24 +408,9 @@ def main() -> int:
                       "batch_format": args.batch_format,
                       "connections": args.connections, "cpus": os.cpu_count(), "python": platform.python_version(),
                       "scenarios": {s.name: {"batch": s.batch, "requests_per_s": s.requests_per_s, "tps": s.tps,
-                                             "p99_target_ms": s.p99_target_ms} for s in SCENARIOS},
+                                             "p99_target_ms": s.p99_target_ms} for s in scenarios(args)},
                       "results": results, "capacity_single": ceiling, "stage_us": stages}))
     return 0
-
-
-def measure_echo(endpoint: str, args: argparse.Namespace, payloads: Payloads) -> dict[str, dict]:
-    out = {}
-    for scenario in SCENARIOS:
-        lines = args.batch_format == "lines"
-        run_load(endpoint, scenario, 0.5, args.connections, payloads, lines=lines)
-        runs = [run_load(endpoint, scenario, args.seconds, args.connections, payloads, lines=lines)
-                for _ in range(args.runs)]
-        out[scenario.name] = {k: statistics.median([r[k] for r in runs]) for k in ("tps", "p50_ms", "p99_ms",
-                                                                                   "p999_ms")}
-        out[scenario.name].update(busy=0, lost=sum(r["lost"] for r in runs), p99_runs_ms=[r["p99_ms"] for r in runs])
-        print(f"  {'zmq echo (floor)':<22} {scenario.name:<9} done: p99 {out[scenario.name]['p99_ms']} ms",
-              file=sys.stderr)
-    return out
 
 
 def print_table(results: dict[str, dict], args: argparse.Namespace) -> None:
@@ -415,7 +422,7 @@ def print_table(results: dict[str, dict], args: argparse.Namespace) -> None:
     print(header)
     print("-" * len(header))
     for server, by_scenario in results.items():
-        for s in SCENARIOS:
+        for s in scenarios(args):
             r = by_scenario[s.name]
             label = f"{s.name} ({s.batch}/req, {s.tps:,.0f} TPS)"
             verdict = "" if server.startswith("zmq") else ("met" if r["p99_ms"] <= s.p99_target_ms and not r["lost"]
