@@ -81,10 +81,15 @@ class AuditTrail:
     """All sinks of a deployment."""
 
     def __init__(self, host: PluginHost, config: AuditTrailConfig, sign: Callable[[bytes], bytes] | None = None):
-        sign = sign or (lambda data: host.sign(data, config.signing_key))
-        self.sinks = [SinkTrail(host, lp, config, sign) for lp in host.family("audit")]
+        self.sign = sign or (lambda data: host.sign(data, config.signing_key))
+        self.sinks = [SinkTrail(host, lp, config, self.sign) for lp in host.family("audit")]
 
     def open(self) -> None:
+        """Open every sink's chain, after one signature with the checkpoint key: a missing or unusable
+        key fails the start instead of the first checkpoint, and that checkpoint (thousands of records
+        later, on the screening thread) does not pay for loading the key and the signing library."""
+        if self.sinks:
+            self.sign(b"aegis audit trail: checkpoint signing key check")
         for sink in self.sinks:
             sink.open()
 

@@ -13,6 +13,7 @@ import pytest
 
 from aegis.config import parse_outline
 from aegis.deployment import started
+from aegis.errors import SecretNotFound
 from aegis.pipeline import Pipeline
 from aegis.testing.samples import transactions
 
@@ -288,3 +289,20 @@ def test_compressed_archives_and_retention_keep_the_trail_provable(tmp_path):
     kept[0].unlink()
     tampered = verify(log, key)
     assert tampered.returncode == 1 and "DELETED" in tampered.stdout
+
+
+def test_a_missing_signing_key_fails_the_start_not_the_first_checkpoint(tmp_path):
+    """The trail signs once with the checkpoint key as it opens: without a usable key, nothing is
+    screened and acknowledged that could never be sealed."""
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(orjson.dumps(t) + b"\n" for t in transactions(20, seed=3)))
+    data = deployment(tmp_path, source, audit_trail={"checkpoint_every": 1000})
+    data["secrets"]["config"]["generate_missing_keys"] = False
+    config = parse_outline(data)
+    with started(config) as host:
+        pipeline = Pipeline(host, config)
+        with pytest.raises(SecretNotFound, match="signing key 'audit' not found"):
+            pipeline.run()
+        assert pipeline.summary.transactions == 0
+    log = tmp_path / "audit" / "audit.jsonl"
+    assert not log.exists() or log.read_bytes() == b""
