@@ -19,7 +19,7 @@ class IntervalFlusher:
     checkpoint is never on disk before the records it covers, and sealing never waits for the disk.
     """
 
-    def __init__(self, files: list[AppendFile], interval: float, checkpoints: AppendFile | None = None):
+    def __init__(self, files: list[AppendFile], interval: float, checkpoints: AppendFile):
         self.files = files
         self.interval = interval
         self.checkpoints = checkpoints
@@ -34,8 +34,6 @@ class IntervalFlusher:
 
     def seal(self, line: bytes) -> None:
         """Write checkpoint ``line`` (sealed after its records were written) once they are durable."""
-        if self.checkpoints is None:
-            raise RuntimeError("this flusher was given no checkpoints file")
         with self._sealed_lock:
             self._sealed.append(line)
 
@@ -64,3 +62,6 @@ class IntervalFlusher:
             self._thread.join(timeout=max(1.0, 2 * self.interval))
         if self.failure is None and not self._thread.is_alive():
             self._flush()
+        elif self._sealed:
+            log.warning("%d audit checkpoint(s) not written (the background fsync failed or hangs): the records "
+                        "they seal are sealed again at the next start", len(self._sealed))
