@@ -72,6 +72,7 @@ SCENARIOS = (Scenario("single", 1, 5_000, 1.0), Scenario("batch100", 100, 500, 2
 def scenarios(args: argparse.Namespace) -> list[Scenario]:
     return [s for s in SCENARIOS if s.name in args.scenario]
 
+
 ECHO = """
 import sys, time, zmq
 ctx = zmq.Context()
@@ -331,12 +332,12 @@ def run_with_cpu(pid: int, endpoint: str, scenario: Scenario, args: argparse.Nam
 
 
 def measure(server: str, endpoint: str, proc: subprocess.Popen, args: argparse.Namespace,
-            payloads: Payloads) -> dict[str, dict]:
-    """Every scenario against one running server (an echo server has no health ping: it gets a moment)."""
-    if server.startswith("zmq echo"):
-        time.sleep(0.3)
-    else:
+            payloads: Payloads, pings: bool = True) -> dict[str, dict]:
+    """Every scenario against one running server (one that answers no health ping gets a moment to bind)."""
+    if pings:
         wait_ready(endpoint, proc)
+    else:
+        time.sleep(0.3)
     out = {}
     for scenario in scenarios(args):
         run_load(endpoint, scenario, 0.5, args.connections, payloads,  # warm-up (JIT, caches, connections)
@@ -381,7 +382,7 @@ def main() -> int:
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             label = f"zmq echo +{work:g} µs/req" if work else "zmq echo (floor)"
             try:
-                results[label] = measure(label, f"tcp://127.0.0.1:{port}", echo, args, payloads)
+                results[label] = measure(label, f"tcp://127.0.0.1:{port}", echo, args, payloads, pings=False)
             finally:
                 stop(echo)
         for fsync in args.fsync:
